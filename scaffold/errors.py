@@ -1,0 +1,25 @@
+"""The project's error types; each carries the exit status the CLI returns for it."""
+
+
+class ScaffoldError(Exception):
+    """Root of every error kscaffold reports to the user as a one-line message."""
+
+    exit_code = 1
+
+
+class UsageError(ScaffoldError):
+    """A value the user typed was rejected (unknown kind, bad name, out-of-range option)."""
+
+    exit_code = 2
+
+
+class TargetExistsError(ScaffoldError):
+    """A file kscaffold would write already exists and ``--force`` was not given."""
+
+
+class WriteError(ScaffoldError):
+    """The destination could not be written (permissions, a file where a folder belongs)."""
+
+
+class TemplateError(ScaffoldError):
+    """A template or its metadata is broken; the message names the file and line."""

@@ -1,0 +1,64 @@
+"""Rendering a kind's templates in memory, in Jinja2's immutable sandbox.
+
+One environment serves built-in and user templates alike: its loader searches the
+template roots in order, so a file (a whole kind, one partial, one base template)
+in an earlier root replaces the one of the same name in a later root.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from scaffold.errors import TemplateError
+
+
+def environment(roots: list[Path]) -> jinja2.Environment:
+    """A sandboxed environment whose missing variables are errors, never empty text."""
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([str(root) for root in roots]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    # `safe` would let a template turn user text back into raw, unquoted output.
+    env.filters.pop("safe", None)
+    return env
+
+
+def _location(exc: BaseException, fallback: str) -> str:
+    """``file:line`` of a template error, from Jinja's own error or the traceback."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"{exc.filename or exc.name or fallback}:{exc.lineno}"
+    tb = exc.__traceback__
+    where = fallback
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename.endswith(".j2") or "template" in code.co_name:
+            where = f"{code.co_filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
+def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
+    """Render one template; any failure becomes a TemplateError with file and line."""
+    try:
+        return env.get_template(template).render(context)
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template {exc.name!r} not found") from None
+    except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        raise TemplateError(f"{_location(exc, template)}: {message}") from None
+
+
+def render_string(env: jinja2.Environment, source: str, context: dict[str, Any]) -> str:
+    """Render a short template held in metadata (an output path)."""
+    try:
+        return env.from_string(source).render(context)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"in {source!r}: {exc}") from None
