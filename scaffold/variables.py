@@ -91,7 +91,7 @@ class Variable:
     def parse(self, raw: Any) -> Any:
         """Turn a typed-in string (or a metadata default) into a validated value."""
         value = self._convert(raw)
-        self._check(value)
+        self._check(value, raw)
         return value
 
     def _fail(self, raw: Any) -> UsageError:
@@ -146,20 +146,18 @@ class Variable:
             raise ValueError(item)
         return int(text)
 
-    def _check(self, value: Any) -> None:
+    def _check(self, value: Any, raw: Any) -> None:
         if value is None:
             return
         if self.type == "identifier":
             check_identifier(value, self.option)
         elif self.type == "choice" and value not in self.choices:
-            raise self._fail(value)
+            raise self._fail(raw)
         numbers = value if self.type == "int_list" else (value,)
         if self.type in ("int", "float", "int_list"):
             for number in numbers:
                 if not all(_within(number, k, v) for k, v in self.bounds.items()):
-                    raise self._fail(
-                        ",".join(map(str, value)) if self.type == "int_list" else value
-                    )
+                    raise self._fail(raw)
 
 
 def _within(number: float, bound: str, limit: float) -> bool:

@@ -1,0 +1,191 @@
+"""The command line through Click's CliRunner: output, exit codes, and nothing written on error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from scaffold import __version__
+from scaffold.cli import cli
+from tests.conftest import ROOT, tree
+
+BAD_INPUT = [
+    # (arguments, text the one-line message must contain)
+    (["new", "mlp", "Net"], "'mlp'"),
+    (["new", "../sequential", "Net"], "'../sequential'"),
+    (["new", "_common", "Net"], "'_common'"),
+    (["new", "sequential", ""], "NAME must not be empty"),
+    (["new", "sequential", "1Net"], "'1Net'"),
+    (["new", "sequential", "my-net"], "'my-net'"),
+    (["new", "sequential", "Mоdel"], "'Mоdel'"),  # Cyrillic o: isidentifier() says yes
+    (["new", "sequential", "ﬁlter"], "'ﬁlter'"),  # ligature NFKC-folds to 'filter'
+    (["new", "sequential", "class"], "keyword"),
+    (["new", "sequential", "match"], "keyword"),
+    (["new", "sequential", "keras"], "'keras'"),
+    (["new", "sequential", "tf"], "'tf'"),
+    (["new", "sequential", "layers"], "'layers'"),
+    (["new", "sequential", "ops"], "'ops'"),
+    (["new", "sequential", "Keras"], "'keras'"),  # keras.py would shadow keras
+    (["new", "sequential", "list"], "'list'"),
+    (["new", "sequential", "Net", "--units", "64,x"], "'64,x'"),
+    (["new", "sequential", "Net", "--units", "64,,32"], "'64,,32'"),
+    (["new", "sequential", "Net", "--units", "0"], "'0'"),
+    (["new", "sequential", "Net", "--units", "-3"], "'-3'"),
+    (["new", "sequential", "Net", "--units", "1.5"], "'1.5'"),
+    (["new", "sequential", "Net", "--outputs", "0"], "'0'"),
+    (["new", "sequential", "Net", "--outputs", "ten"], "'ten'"),
+    (["new", "sequential", "Net", "--dropout", "1"], "'1'"),
+    (["new", "sequential", "Net", "--dropout", "-0.1"], "'-0.1'"),
+    (["new", "sequential", "Net", "--dropout", "nan"], "'nan'"),
+    (["new", "sequential", "Net", "--accumulate", "1"], "'1'"),
+    (["new", "sequential", "Net", "--accumulate", "two"], "'two'"),
+    (["new", "sequential", "Net", "--activation", "relux"], "'relux'"),
+    (["new", "sequential", "Net", "--output-activation", "Softmax"], "'Softmax'"),
+    (["new", "sequential", "Net", "--no-such-option"], "--no-such-option"),
+    (["new", "sequential"], "NAME"),
+    (["new", "conditional", "Net", "--units", "a"], "'a'"),
+]
+
+
+@pytest.mark.parametrize(("args", "named"), BAD_INPUT)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(runner, tmp_path, args, named):
+    (tmp_path / "keep.py").write_text("# user file\n")
+    before = tree(tmp_path)
+    result = runner.invoke(cli, [*args, "-o", str(tmp_path)] if len(args) > 2 else args)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert named in lines[0]
+    assert "Traceback" not in result.output
+    assert tree(tmp_path) == before
+
+
+def test_unknown_kind_lists_the_valid_ones(runner):
+    result = runner.invoke(cli, ["new", "mlp", "Net"])
+    assert "choose from: conditional, sequential" in result.output
+
+
+def test_writes_snake_case_file_in_output_dir(runner, tmp_path):
+    result = runner.invoke(cli, ["new", "sequential", "HTTPRegressor", "-o", str(tmp_path / "models")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "models" / "http_regressor.py").is_file()
+    assert result.output.strip() == f"wrote {tmp_path / 'models' / 'http_regressor.py'}"
+
+
+def test_default_output_is_current_directory(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["new", "conditional", "MyModel"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "my_model.py").is_file()
+
+
+def test_existing_file_is_kept_without_force(runner, tmp_path):
+    target = tmp_path / "net.py"
+    target.write_text("# mine\n")
+    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: {str(target)!r} already exists; use --force to overwrite it"
+    ]
+    assert target.read_text() == "# mine\n"
+    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "class Net(keras.Model)" in target.read_text()
+    assert result.output.startswith("overwrote ")
+
+
+def test_dry_run_writes_nothing(runner, tmp_path):
+    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(tmp_path / "out"), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"would write {tmp_path / 'out' / 'net.py'}"
+    assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_still_refuses_an_existing_file(runner, tmp_path):
+    (tmp_path / "net.py").write_text("# mine\n")
+    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--dry-run"])
+    assert result.exit_code == 1 and "already exists" in result.output
+
+
+def test_stdout_prints_code_and_writes_nothing(runner, tmp_path):
+    (tmp_path / "net.py").write_text("# mine\n")
+    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--stdout"])
+    assert result.exit_code == 0, result.output
+    compile(result.output, "net.py", "exec")
+    assert "class Net(keras.Model):" in result.output
+    assert (tmp_path / "net.py").read_text() == "# mine\n"
+
+
+def test_unwritable_destination_is_a_message(runner, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(blocker / "sub")])
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: cannot write") and str(blocker) in line
+    assert sorted(os.listdir(tmp_path)) == ["file"]
+
+
+def test_destination_that_is_a_file_is_refused(runner, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(blocker)])
+    assert result.exit_code == 2  # Click: -o must be a folder
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_symlinked_target_leading_outside_is_refused(runner, tmp_path):
+    outside = tmp_path / "outside.py"
+    outside.write_text("# elsewhere\n")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "net.py").symlink_to(outside)
+    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(dest), "--force"])
+    assert result.exit_code != 0
+    assert outside.read_text() == "# elsewhere\n"
+
+
+def test_help_lists_kinds_and_options(runner):
+    result = runner.invoke(cli, ["new", "--help"])
+    assert "sequential" in result.output and "conditional" in result.output
+    result = runner.invoke(cli, ["new", "sequential", "--help"])
+    for option in ("--units", "--outputs", "--activation", "--output-activation",
+                   "--dropout", "--train-step", "--accumulate", "--output", "--force",
+                   "--dry-run", "--stdout"):
+        assert option in result.output
+
+
+def test_version(runner):
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_python_dash_m_and_console_script(tmp_path):
+    """Both entry points work from outside the checkout, without a traceback on error."""
+    scripts = os.path.dirname(sys.executable)
+    for command in ([sys.executable, "-m", "scaffold"], [os.path.join(scripts, "kscaffold")]):
+        ok = subprocess.run([*command, "new", "sequential", "Net", "-o", str(tmp_path)],
+                            cwd=tmp_path, capture_output=True, text=True)
+        assert ok.returncode == 0, ok.stderr
+        bad = subprocess.run([*command, "new", "sequential", "Net", "-o", str(tmp_path)],
+                             cwd=tmp_path, capture_output=True, text=True)
+        assert bad.returncode == 1 and "already exists" in bad.stderr
+        assert "Traceback" not in bad.stderr
+        (tmp_path / "net.py").unlink()
+
+
+def test_new_does_not_import_keras_or_tensorflow(tmp_path):
+    code = (
+        "import sys\n"
+        "from scaffold.cli import cli\n"
+        f"cli.main(['new', 'sequential', 'Net', '--accumulate', '4', '-o', {str(tmp_path)!r}],"
+        " standalone_mode=False)\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "net.py").is_file()
