@@ -1,0 +1,63 @@
+"""How close `kscaffold new` stays to the floor cost of its own dependencies.
+
+Prints the median wall time of `kscaffold new` (a fresh process each run) beside
+the median of `python -c "import black, click, jinja2"` plus one `black.format_str`,
+and their ratio. Both are measured in the same run, alternating, so machine noise
+hits both alike. Usage: python benchmarks/bench_new.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FLOOR = (
+    "import black, click, jinja2\n"
+    "black.format_str('x = 1\\n', mode=black.Mode())\n"
+)
+
+
+def timed(command: list[str], cwd: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as out:
+        cases = {
+            "kscaffold new sequential": [sys.executable, "-m", "scaffold", "new", "sequential",
+                                         "Net", "-o", out, "--force"],
+            "kscaffold new sequential --accumulate 4": [
+                sys.executable, "-m", "scaffold", "new", "sequential", "Acc",
+                "--accumulate", "4", "-o", out, "--force"],
+            "kscaffold new conditional": [sys.executable, "-m", "scaffold", "new", "conditional",
+                                          "Cond", "-o", out, "--force"],
+            "floor: import black, click, jinja2 + format_str": [sys.executable, "-c", FLOOR],
+        }
+        cwd = str(Path(__file__).resolve().parent.parent)
+        for command in cases.values():  # warm the file cache and .pyc files
+            timed(command, cwd)
+        samples: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(args.runs):
+            for name, command in cases.items():
+                samples[name].append(timed(command, cwd))
+    floor = statistics.median(samples["floor: import black, click, jinja2 + format_str"])
+    print(f"runs: {args.runs}, python {sys.version.split()[0]}, cpus {os.cpu_count()}")
+    print(f"{'case':50} {'median s':>9} {'ratio':>6}")
+    for name, values in samples.items():
+        median = statistics.median(values)
+        print(f"{name:50} {median:9.3f} {median / floor:6.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Fit the generated conditional model under MirroredStrategy on two logical CPUs.
+
+Runs in its own process: logical devices must be set before TensorFlow initialises.
+Prints one JSON line. `--bool` feeds boolean conditions (expected to fail: Keras's
+symbolic build adds a bool batch with AddN, which has no bool kernel).
+"""
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.conftest import generate, load_module  # noqa: E402
+
+ConditionalModel = load_module(
+    generate(Path(tempfile.mkdtemp()), "conditional", "ConditionalModel")
+).ConditionalModel
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(1024, 8)).astype("float32")
+mask = rng.random(1024) < 0.5
+y = ((x[:, 0] > 0) ^ mask).astype("int32")
+cond = mask if "--bool" in sys.argv else mask.astype("float32")
+
+
+def fit(strategy):
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        model = ConditionalModel(units=(32,), outputs=2)
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-2),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    history = model.fit((x, cond), y, epochs=8, batch_size=64, verbose=0, shuffle=False)
+    return model, history.history
+
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+model, history = fit(strategy)
+_, single = fit(tf.distribute.OneDeviceStrategy("/cpu:0"))
+
+# After training, the float condition must still pick the right route per row.
+on = model(x, condition=True).numpy()
+off = model(x, condition=False).numpy()
+got = model(x, tf.constant(cond)).numpy()
+route_diff = float(np.abs(got - np.where(mask[:, None], on, off)).max())
+print(
+    json.dumps(
+        {
+            "replicas": strategy.num_replicas_in_sync,
+            "loss": [round(v, 4) for v in history["loss"]],
+            "single_loss": [round(v, 4) for v in single["loss"]],
+            "accuracy": history["accuracy"][-1],
+            "route_diff": route_diff,
+        }
+    )
+)

@@ -1,0 +1,169 @@
+"""What every kind renders, for every option combination: parses, Black-stable, ruff-clean.
+
+These tests never import TensorFlow; tests/test_models.py runs what they render.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import black
+import pytest
+
+from scaffold.errors import TemplateError, UsageError
+from scaffold.generate import new, template_roots
+from scaffold.kinds import builtin_templates, kind_names
+from tests.conftest import generate
+
+KINDS = ["conditional", "sequential"]
+STEPS = [{}, {"train_step": True}, {"accumulate": 2}, {"train_step": True, "accumulate": 3}]
+SHAPES = [{}, {"units": ""}, {"units": "32,16", "dropout": 0.25}]
+COMBOS = [
+    (kind, {**shape, **step})
+    for kind, shape, step in itertools.product(KINDS, SHAPES, STEPS)
+]
+
+
+def combo_id(combo):
+    kind, values = combo
+    return kind + "-" + "-".join(f"{k}={v}" for k, v in values.items())
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("rendered")
+    files = {}
+    for i, (kind, values) in enumerate(COMBOS):
+        folder = out / f"case{i}"
+        files[combo_id((kind, values))] = generate(folder, kind, "Net", **values)
+    return files
+
+
+def test_builtin_kinds_are_found():
+    assert kind_names(template_roots()) == KINDS
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
+def test_parses_is_black_stable_and_imports_only_keras(rendered, combo):
+    kind, values = combo
+    source = rendered[combo_id(combo)].read_text()
+    tree = ast.parse(source)
+    assert black.format_str(source, mode=black.Mode()) == source
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module.split(".")[0])
+    wants_tf = values.get("train_step") or "accumulate" in values
+    assert imported == ({"keras", "tensorflow"} if wants_tf else {"keras"})
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    assert [c.name for c in classes] == ["Net"]
+    methods = {n.name for n in classes[0].body if isinstance(n, ast.FunctionDef)}
+    assert {"__init__", "build", "call", "get_config"} <= methods
+    assert ("train_step" in methods) == bool(wants_tf)
+    assert ast.get_docstring(classes[0]).count("\n") == 0  # one-line class docstring
+
+
+def test_ruff_default_rules_pass_on_every_combination(rendered):
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    run = subprocess.run(
+        [ruff, "check", "--isolated", "--no-cache", *map(str, rendered.values())],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_constructor_defaults_are_the_command_line_values(tmp_path):
+    path = generate(tmp_path, "sequential", "Net", units="32,16", outputs=3,
+                    activation="tanh", output_activation="linear", dropout=0.5, accumulate=4)
+    init = next(
+        n for n in ast.walk(ast.parse(path.read_text()))
+        if isinstance(n, ast.FunctionDef) and n.name == "__init__"
+    )
+    defaults = {
+        arg.arg: ast.literal_eval(default)
+        for arg, default in zip(init.args.args[-len(init.args.defaults):], init.args.defaults)
+    }
+    assert defaults == {"units": (32, 16), "outputs": 3, "activation": "tanh",
+                        "output_activation": "linear", "dropout": 0.5, "accumulate_steps": 4}
+
+
+def test_black_settings_of_the_nearest_pyproject_are_honoured(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.black]\nline-length = 60\nskip-string-normalization = true\n"
+    )
+    nested = tmp_path / "pkg" / "models"
+    path = generate(nested, "sequential", "Net", accumulate=2)
+    source = path.read_text()
+    mode = black.Mode(line_length=60, string_normalization=False)
+    assert black.format_str(source, mode=mode) == source
+    assert max(len(line) for line in source.splitlines()) <= 60
+    # The default mode would have formatted it differently: the setting was used.
+    assert black.format_str(source, mode=black.Mode()) != source
+
+
+def test_failure_while_rendering_writes_nothing(tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(builtin_templates() / "sequential", templates / "sequential")
+    model = templates / "sequential" / "model.py.j2"
+    model.write_text(model.read_text().replace("{% block class_doc %}", "{% block class_doc %}{{ missing }}"))
+    dest = tmp_path / "out"
+    with pytest.raises(TemplateError, match=r"model\.py\.j2:\d+: 'missing' is undefined"):
+        new("sequential", "Net", {}, destination=dest, roots=[templates, builtin_templates()])
+    assert not dest.exists()
+
+
+def test_rendered_code_that_does_not_parse_is_a_template_error(tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(builtin_templates() / "sequential", templates / "sequential")
+    (templates / "sequential" / "model.py.j2").write_text("class {{ class_name }}(:\n")
+    with pytest.raises(TemplateError, match="does not parse"):
+        new("sequential", "Net", {}, destination=tmp_path / "out",
+            roots=[templates, builtin_templates()])
+    assert not (tmp_path / "out").exists()
+
+
+def test_user_text_reaches_templates_only_as_a_literal(tmp_path):
+    templates = tmp_path / "templates"
+    kind = templates / "note"
+    kind.mkdir(parents=True)
+    (kind / "kind.toml").write_text(
+        '[[files]]\ntemplate = "note.py.j2"\npath = "{{ module }}.py"\n'
+        '[variables.text]\ntype = "string"\ndefault = "hi"\n'
+    )
+    (kind / "note.py.j2").write_text(
+        "TEXT = {{ text }}\nUPPER = {{ text | upper }}\nNAME = {{ class_name | lower }}\n"
+    )
+    hostile = "x'); import os; os.system('echo pwned'); ('"
+    [target] = new("note", "Net", {"text": hostile}, destination=tmp_path / "o",
+                   roots=[templates, builtin_templates()])
+    namespace = {}
+    exec(compile(target.path.read_text(), "note.py", "exec"), namespace)
+    assert namespace["TEXT"] == hostile
+    assert namespace["UPPER"] == hostile.upper()
+    assert namespace["NAME"] == "net"
+
+
+def test_templates_cannot_mark_user_text_safe(tmp_path):
+    templates = tmp_path / "templates"
+    kind = templates / "note"
+    kind.mkdir(parents=True)
+    (kind / "kind.toml").write_text(
+        '[[files]]\ntemplate = "note.py.j2"\npath = "{{ module }}.py"\n'
+        '[variables.text]\ntype = "string"\ndefault = "hi"\n'
+    )
+    (kind / "note.py.j2").write_text("TEXT = {{ text | safe }}\n")
+    with pytest.raises(TemplateError, match="safe"):
+        new("note", "Net", {}, destination=tmp_path / "o", roots=[templates, builtin_templates()])
+
+
+def test_kind_names_cannot_escape_the_template_roots(tmp_path):
+    with pytest.raises(UsageError, match="unknown kind"):
+        new("../templates/sequential", "Net", {}, destination=tmp_path)
