@@ -1,0 +1,32 @@
+"""Regenerate the example files with kscaffold itself: python examples/refresh.py
+
+tests/test_examples.py fails when a file here differs from what the tool generates
+now; run this script after changing a template, and review the diff.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# The tutorial's three models, as kscaffold writes them.
+EXAMPLES = [
+    ["sequential", "SimpleSequentialModel", "--units", "64", "--outputs", "10"],
+    ["conditional", "ConditionalModel"],
+    ["sequential", "CustomTrainModel", "--units", "16", "--outputs", "1",
+     "--output-activation", "linear", "--train-step", "--accumulate", "4"],
+]  # fmt: skip
+
+
+def main() -> None:
+    sys.path.insert(0, str(HERE.parent))
+    from scaffold.cli import cli
+
+    for args in EXAMPLES:
+        cli.main(["new", *args, "-o", str(HERE), "--force"], standalone_mode=False)
+
+
+if __name__ == "__main__":
+    main()
