@@ -1,0 +1,99 @@
+"""ConditionalModel: a Keras 3 model subclass, ready to edit."""
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="conditional_model")
+class ConditionalModel(keras.Model):
+    """Routes each example through an extra layer when its condition is true."""
+
+    def __init__(
+        self,
+        units=(64,),
+        outputs=10,
+        activation="relu",
+        output_activation="softmax",
+        dropout=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = tuple(units)
+        # Not `self.outputs`: Keras reads that name as a model's output tensors.
+        self.num_outputs = outputs
+        self.activation = activation
+        self.output_activation = output_activation
+        self.dropout = dropout
+        # Hidden stack: edit widths and layers here; build() follows this list.
+        self.hidden = []
+        for width in self.units:
+            self.hidden.append(
+                keras.layers.Dense(
+                    width, activation=activation, dtype=self.dtype_policy
+                )
+            )
+            if dropout > 0:
+                self.hidden.append(
+                    keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+                )
+        # The branch keeps its input's width so both routes feed the same head;
+        # with no hidden layers that is the input's width, known in build(),
+        # so build() creates the branch and the head (in that order, for summary()).
+        self.branch = None
+        self.head = None
+
+    def build(self, input_shape):
+        # fit((x, condition), y) passes (x_shape, condition_shape); model.build
+        # passes x's shape alone; a loaded model passes lists instead of tuples.
+        if isinstance(input_shape[0], (list, tuple)):
+            input_shape = input_shape[0]
+        shape = tuple(input_shape)
+        for layer in self.hidden:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        # Edit the conditional layer here (keep its width: shape[-1]).
+        self.branch = keras.layers.Dense(
+            shape[-1],
+            activation=self.activation,
+            dtype=self.dtype_policy,
+            name="branch",
+        )
+        self.branch.build(shape)
+        self.head = keras.layers.Dense(
+            self.num_outputs,
+            activation=self.output_activation,
+            dtype=self.dtype_policy,
+            name="head",
+        )
+        self.head.build(shape)
+
+    def call(self, inputs, condition=None, training=None):
+        """`condition`: a Python bool (by keyword) or a tensor, bool or 0/1, of
+        shape (), (batch,) or (batch, 1); fit passes x=(features, condition)."""
+        if isinstance(inputs, (list, tuple)):
+            inputs, condition = inputs
+        if condition is None:
+            raise ValueError(
+                "Pass a condition: model(x, cond), model(x, condition=True) "
+                "or model((x, cond))."
+            )
+        x = inputs
+        for layer in self.hidden:
+            x = layer(x, training=training)
+        if isinstance(condition, bool):
+            # A Python bool picks one route when the function is traced.
+            return self.head(self.branch(x) if condition else x)
+        # A tensor condition may differ per example: run both routes, pick per row.
+        # (-1, 1) broadcasts a scalar, a (batch,) or a (batch, 1) condition.
+        take_branch = keras.ops.reshape(keras.ops.cast(condition, "bool"), (-1, 1))
+        return self.head(keras.ops.where(take_branch, self.branch(x), x))
+
+    def get_config(self):
+        # Every constructor argument, so load_model rebuilds the same model.
+        return {
+            **super().get_config(),
+            "units": list(self.units),
+            "outputs": self.num_outputs,
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+            "dropout": self.dropout,
+        }

@@ -1,0 +1,159 @@
+"""CustomTrainModel: a Keras 3 model subclass, ready to edit."""
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="custom_train_model")
+class CustomTrainModel(keras.Model):
+    """A stack of Dense layers ending in a 1-unit output layer."""
+
+    def __init__(
+        self,
+        units=(16,),
+        outputs=1,
+        activation="relu",
+        output_activation="linear",
+        dropout=0.0,
+        accumulate_steps=4,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = tuple(units)
+        # Not `self.outputs`: Keras reads that name as a model's output tensors.
+        self.num_outputs = outputs
+        self.activation = activation
+        self.output_activation = output_activation
+        self.dropout = dropout
+        self.accumulate_steps = accumulate_steps
+        # Hidden stack: edit widths and layers here; build() follows this list.
+        self.hidden = []
+        for width in self.units:
+            self.hidden.append(
+                keras.layers.Dense(
+                    width, activation=activation, dtype=self.dtype_policy
+                )
+            )
+            if dropout > 0:
+                self.hidden.append(
+                    keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+                )
+        self.head = keras.layers.Dense(
+            outputs, activation=output_activation, dtype=self.dtype_policy
+        )
+
+    def build(self, input_shape):
+        # Build every sublayer so summary() and saving see real weights.
+        shape = tuple(input_shape)
+        for layer in self.hidden:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        self.head.build(shape)
+        self._build_accumulators()
+
+    def call(self, inputs, training=None):
+        x = inputs
+        for layer in self.hidden:
+            x = layer(x, training=training)
+        return self.head(x)
+
+    def _build_accumulators(self):
+        # One gradient sum per trainable weight, plus a micro-batch counter.
+        # "on_read": each replica sums its own gradients; they are combined
+        # only when the optimizer applies them. They are saved with the model,
+        # so a part-filled window resumes exactly after load_model.
+        self._gradient_sums = [
+            keras.Variable(
+                keras.ops.zeros(weight.shape, dtype=weight.dtype),
+                dtype=weight.dtype,
+                trainable=False,
+                synchronization="on_read",
+                aggregation="sum",
+                name=f"gradient_sum_{i}",
+            )
+            for i, weight in enumerate(self.trainable_weights)
+        ]
+        # A part-filled window carries over to the next epoch, so every update
+        # averages exactly accumulate_steps batches. For updates aligned with
+        # epochs, make the steps per epoch a multiple of accumulate_steps.
+        self._micro_step = keras.Variable(
+            0, dtype="int64", trainable=False, name="micro_step"
+        )
+
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            # The compiled loss plus any regularisation losses (self.losses).
+            loss = self.compute_loss(
+                x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
+            )
+            # A no-op unless the optimizer is a LossScaleOptimizer.
+            scaled_loss = self.optimizer.scale_loss(loss)
+        gradients = tape.gradient(scaled_loss, self.trainable_variables)
+        for gradient_sum, gradient in zip(self._gradient_sums, gradients):
+            gradient_sum.assign_add(gradient)
+        # A conditional optimizer.apply fails under tf.distribute when made in
+        # replica context (keras-team/keras#20582). So step into cross-replica
+        # context with one unconditional merge_call; decide there. Without a
+        # distribution strategy this simply calls the function.
+        tf.distribute.get_replica_context().merge_call(self._apply_if_due)
+        return self._record_metrics(loss, x, y, y_pred, sample_weight)
+
+    def _apply_if_due(self, strategy):
+        # Cross-replica context: runs once per step for all replicas.
+        self._micro_step.assign_add(1)
+
+        def apply():
+            # Back in each replica, where the optimizer expects to run.
+            strategy.run(self._apply_accumulated)
+            self._micro_step.assign(0)
+
+        keras.ops.cond(self._micro_step >= self.accumulate_steps, apply, lambda: None)
+
+    def _apply_accumulated(self):
+        # Each batch loss is a mean, so the mean of N gradients is the gradient
+        # of one N-times bigger batch (exactly so when batches are equal-sized).
+        # One apply: one optimizer step, so learning-rate schedules advance once
+        # per update, not once per batch. The optimizer sums over replicas.
+        self.optimizer.apply(
+            [total / self.accumulate_steps for total in self._gradient_sums],
+            self.trainable_variables,
+        )
+        for gradient_sum in self._gradient_sums:
+            gradient_sum.assign(keras.ops.zeros_like(gradient_sum))
+
+    def test_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
+        )
+        return self._record_metrics(loss, x, y, y_pred, sample_weight)
+
+    def _record_metrics(self, loss, x, y, y_pred, sample_weight):
+        """Update every metric, the loss tracker too (compute_loss does not)."""
+        # Under tf.distribute, compute_loss divides by the number of replicas.
+        loss = loss * tf.distribute.get_strategy().num_replicas_in_sync
+        batch_size = tf.shape(keras.tree.flatten(x)[0])[0]
+        for metric in self.metrics:
+            if metric.name == "loss":
+                # Weighted by batch size, as Keras does: a short last batch
+                # counts for what it holds.
+                metric.update_state(loss, sample_weight=batch_size)
+            else:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+        # The logs, with compiled metrics flattened to {"accuracy": ...}.
+        return self.get_metrics_result()
+
+    def get_config(self):
+        # Every constructor argument, so load_model rebuilds the same model.
+        return {
+            **super().get_config(),
+            "units": list(self.units),
+            "outputs": self.num_outputs,
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+            "dropout": self.dropout,
+            "accumulate_steps": self.accumulate_steps,
+        }

@@ -1,0 +1,77 @@
+"""Gradient accumulation under MirroredStrategy on two logical CPUs vs one-device big batch.
+
+Runs in its own process (logical devices are set before TensorFlow initialises) and
+prints one JSON list, one entry per case. Not covered: jit_compile=True (fails under
+MirroredStrategy on logical CPUs) and steps_per_execution > 1 (Keras's default
+train_step fails the same way there).
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import numpy as np  # noqa: E402
+
+from tests.accumulation import (  # noqa: E402
+    IN_DIM, N, make_data, make_optimizer, make_pair, max_diff, regressor_class,
+)
+
+B, WINDOWS = 8, 2  # micro-batches of 8 (4 per replica), 2 applied updates
+CASES = [(o, s, {}) for o in ("sgd", "adam") for s in (False, True)] + [
+    ("adam", True, {"run_eagerly": True}),
+]
+Regressor = regressor_class()
+
+
+def replica_spread(strategy, model):
+    """Largest difference between the replicas' copies of any weight."""
+    spread = 0.0
+    for v in model.trainable_weights:
+        copies = [c.numpy() for c in strategy.experimental_local_results(v.value)]
+        spread = max(spread, max(float(np.max(np.abs(c - copies[0]))) for c in copies))
+    return spread
+
+
+x, y = make_data(N * B * WINDOWS)
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+results = []
+for opt_name, schedule, compile_kw in CASES:
+    # Reference 1: a plain Dense twin on one device with big batches of N*B.
+    acc0, plain = make_pair(Regressor, N)
+    start = [v.numpy() for v in acc0.trainable_weights]
+    plain.compile(optimizer=make_optimizer(opt_name, schedule), loss="mse")
+    plain.fit(x, y, batch_size=N * B, shuffle=False, verbose=0)
+    # Reference 2: the accumulating model on one device (for the history).
+    single, _ = make_pair(Regressor, N)
+    single.compile(optimizer=make_optimizer(opt_name, schedule), loss="mse", metrics=["mae"])
+    single_history = single.fit(x, y, batch_size=B, shuffle=False, verbose=0).history
+
+    with strategy.scope():
+        model = Regressor(accumulate_steps=N)
+        model.build((None, IN_DIM))
+        for v, w in zip(model.trainable_weights, start):
+            v.assign(w)
+        model.compile(optimizer=make_optimizer(opt_name, schedule), loss="mse",
+                      metrics=["mae"], **compile_kw)
+    history = model.fit(x, y, batch_size=B, shuffle=False, verbose=0).history
+    results.append({
+        "optimizer": opt_name,
+        "schedule": schedule,
+        "compile": compile_kw,
+        "replicas": strategy.num_replicas_in_sync,
+        "weight_diff": max_diff(model, plain),
+        "iterations": int(model.optimizer.iterations.numpy()),
+        "replica_spread": replica_spread(strategy, model),
+        "loss": history["loss"][0],
+        "loss_diff": abs(history["loss"][0] - single_history["loss"][0]),
+        "mae_diff": abs(history["mae"][0] - single_history["mae"][0]),
+        "eval_diff": abs(model.evaluate(x, y, batch_size=B, verbose=0)[0]
+                         - plain.evaluate(x, y, batch_size=B, verbose=0)),
+    })
+print(json.dumps(results))
