@@ -39,23 +39,25 @@ _FALSE = {"0", "false", "no", "off"}
 class PyLiteral:
     """A user string on its way into a template; it prints as a Python literal."""
 
-    __slots__ = ("value",)
+    # Private: Jinja's sandbox refuses attributes starting with "_", so a template
+    # can compare the text but never reach it unquoted.
+    __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
-        self.value = value
+        self._value = value
 
     def __str__(self) -> str:
-        return repr(self.value)
+        return repr(self._value)
 
     __repr__ = __str__
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, PyLiteral):
-            other = other.value
-        return self.value == other
+            other = other._value
+        return self._value == other
 
     def __hash__(self) -> int:
-        return hash(self.value)
+        return hash(self._value)
 
 
 @dataclass(frozen=True)

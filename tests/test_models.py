@@ -18,6 +18,7 @@ keras = pytest.importorskip("keras")
 
 FEATURES = 8
 CLASSES = 3
+EPOCHS = 6
 MODES = {"plain": {}, "train_step": {"train_step": True}, "accumulate2": {"accumulate": 2}}
 SHAPES = {"default": {}, "deep_dropout": {"units": "32,16", "dropout": 0.2}, "no_hidden": {"units": ""}}
 CASES = [
@@ -72,11 +73,13 @@ def test_generated_model_builds_trains_and_round_trips(tmp_path, kind, mode, sha
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    history = model.fit(x, y, batch_size=32, epochs=4, verbose=0).history
+    history = model.fit(x, y, batch_size=32, epochs=EPOCHS, verbose=0).history
     losses = history["loss"]
     # The tutorial's bug: a custom step that never updates the tracker reads 0.0.
     assert all(np.isfinite(losses)) and min(losses) > 0
-    # Measured: the last epoch's loss is 0.1-0.5 of the first's across these cases.
+    # Measured over 6 epochs: last/first loss 0.07-0.60 across these cases (0.60 for
+    # conditional, accumulate 2, no hidden layer); a model that does not learn stays near 1.
+    print(f"MEASURED loss ratio {kind}-{mode}-{shape}: {losses[-1] / losses[0]:.3f}")
     assert losses[-1] < 0.7 * losses[0], losses
     assert history["accuracy"][-1] > history["accuracy"][0]
     evaluated = model.evaluate(x, y, verbose=0, return_dict=True)
