@@ -23,18 +23,15 @@ class ConditionalModel(keras.Model):
         self.activation = activation
         self.output_activation = output_activation
         self.dropout = dropout
+        # Sublayers follow the model's dtype policy, e.g. Net(dtype="float64").
+        dtype = self.dtype_policy
         # Hidden stack: edit widths and layers here; build() follows this list.
         self.hidden = []
         for width in self.units:
-            self.hidden.append(
-                keras.layers.Dense(
-                    width, activation=activation, dtype=self.dtype_policy
-                )
-            )
+            layer = keras.layers.Dense(width, activation=activation, dtype=dtype)
+            self.hidden.append(layer)
             if dropout > 0:
-                self.hidden.append(
-                    keras.layers.Dropout(dropout, dtype=self.dtype_policy)
-                )
+                self.hidden.append(keras.layers.Dropout(dropout, dtype=dtype))
         # The branch keeps its input's width so both routes feed the same head;
         # with no hidden layers that is the input's width, known in build(),
         # so build() creates the branch and the head (in that order, for summary()).

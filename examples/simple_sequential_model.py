@@ -23,20 +23,17 @@ class SimpleSequentialModel(keras.Model):
         self.activation = activation
         self.output_activation = output_activation
         self.dropout = dropout
+        # Sublayers follow the model's dtype policy, e.g. Net(dtype="float64").
+        dtype = self.dtype_policy
         # Hidden stack: edit widths and layers here; build() follows this list.
         self.hidden = []
         for width in self.units:
-            self.hidden.append(
-                keras.layers.Dense(
-                    width, activation=activation, dtype=self.dtype_policy
-                )
-            )
+            layer = keras.layers.Dense(width, activation=activation, dtype=dtype)
+            self.hidden.append(layer)
             if dropout > 0:
-                self.hidden.append(
-                    keras.layers.Dropout(dropout, dtype=self.dtype_policy)
-                )
+                self.hidden.append(keras.layers.Dropout(dropout, dtype=dtype))
         self.head = keras.layers.Dense(
-            outputs, activation=output_activation, dtype=self.dtype_policy
+            outputs, activation=output_activation, dtype=dtype
         )
 
     def build(self, input_shape):

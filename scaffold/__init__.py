@@ -1,8 +1,14 @@
 """kscaffold: render correct, ready-to-edit Keras 3 subclass source files."""
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("kscaffold")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    # Resolved on first use: importlib.metadata costs ~50 ms at start-up, which
+    # `kscaffold new` would pay on every run.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("kscaffold")
+        except PackageNotFoundError:  # a checkout that was never installed
+            return "0+unknown"
+    raise AttributeError(name)

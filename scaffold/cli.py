@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from scaffold import __version__
 from scaffold.errors import ScaffoldError
 from scaffold.generate import new as generate_new
 from scaffold.generate import template_roots
@@ -51,7 +50,7 @@ class OneLineErrors(click.Group):
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="kscaffold")
+@click.version_option(package_name="kscaffold", prog_name="kscaffold")
 def cli() -> None:
     """Generate correct, ready-to-edit Keras 3 model files."""
 

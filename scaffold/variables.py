@@ -47,7 +47,11 @@ class PyLiteral:
         self._value = value
 
     def __str__(self) -> str:
-        return repr(self._value)
+        text = repr(self._value)
+        if text.startswith("'") and '"' not in self._value:
+            # Black's preferred quotes: output Black leaves alone costs one pass, not two.
+            text = '"' + text[1:-1] + '"'  # no quote of either kind inside
+        return text
 
     __repr__ = __str__
 

@@ -17,7 +17,10 @@ import pytest
 
 from scaffold.errors import TemplateError, UsageError
 from scaffold.generate import new, template_roots
-from scaffold.kinds import builtin_templates, kind_names
+from scaffold.kinds import builtin_templates, find_kind, kind_names
+from scaffold.names import class_and_module
+from scaffold.render import environment, render
+from scaffold.variables import safe_value
 from tests.conftest import generate
 
 KINDS = ["conditional", "sequential"]
@@ -68,6 +71,20 @@ def test_parses_is_black_stable_and_imports_only_keras(rendered, combo):
     assert {"__init__", "build", "call", "get_config"} <= methods
     assert ("train_step" in methods) == bool(wants_tf)
     assert ast.get_docstring(classes[0]).count("\n") == 0  # one-line class docstring
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
+def test_templates_render_black_formatted_code(combo):
+    """Built-in templates read like their output, and Black makes one pass, not two."""
+    kind_name, values = combo
+    kind = find_kind(kind_name, template_roots())
+    context = {
+        v.name: safe_value(v, v.parse(values[v.name]) if v.name in values else v.default)
+        for v in kind.variables
+    }
+    context.update(zip(("class_name", "module"), class_and_module("Net")))
+    raw = render(environment(template_roots()), kind.files[0].template, context)
+    assert black.format_str(raw, mode=black.Mode()) == raw
 
 
 def test_ruff_default_rules_pass_on_every_combination(rendered):

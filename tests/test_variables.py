@@ -76,6 +76,15 @@ def test_safe_values():
     assert safe_value(var(type="int_list"), (1, 2)) == (1, 2)
 
 
+@pytest.mark.parametrize(
+    "text", ["relu", "it's", 'say "hi"', "both ' and \"", "back\\slash", "new\nline", "tab\t", "ü∑", ""]
+)
+def test_py_literal_is_a_python_literal_of_the_exact_text(text):
+    import ast
+
+    assert ast.literal_eval(str(PyLiteral(text))) == text
+
+
 def test_activation_choices_match_keras():
     """The activation list is kept without importing keras at render time; check it here."""
     from keras.src.activations import ALL_OBJECTS_DICT
