@@ -18,8 +18,7 @@ import time
 from pathlib import Path
 
 FLOOR = (
-    "import black, click, jinja2\n"
-    "black.format_str('x = 1\\n', mode=black.Mode())\n"
+    "import black, click, jinja2\n" "black.format_str('x = 1\\n', mode=black.Mode())\n"
 )
 
 
@@ -35,14 +34,46 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as out:
         cases = {
-            "kscaffold new sequential": [sys.executable, "-m", "scaffold", "new", "sequential",
-                                         "Net", "-o", out, "--force"],
+            "kscaffold new sequential": [
+                sys.executable,
+                "-m",
+                "scaffold",
+                "new",
+                "sequential",
+                "Net",
+                "-o",
+                out,
+                "--force",
+            ],
             "kscaffold new sequential --accumulate 4": [
-                sys.executable, "-m", "scaffold", "new", "sequential", "Acc",
-                "--accumulate", "4", "-o", out, "--force"],
-            "kscaffold new conditional": [sys.executable, "-m", "scaffold", "new", "conditional",
-                                          "Cond", "-o", out, "--force"],
-            "floor: import black, click, jinja2 + format_str": [sys.executable, "-c", FLOOR],
+                sys.executable,
+                "-m",
+                "scaffold",
+                "new",
+                "sequential",
+                "Acc",
+                "--accumulate",
+                "4",
+                "-o",
+                out,
+                "--force",
+            ],
+            "kscaffold new conditional": [
+                sys.executable,
+                "-m",
+                "scaffold",
+                "new",
+                "conditional",
+                "Cond",
+                "-o",
+                out,
+                "--force",
+            ],
+            "floor: import black, click, jinja2 + format_str": [
+                sys.executable,
+                "-c",
+                FLOOR,
+            ],
         }
         cwd = str(Path(__file__).resolve().parent.parent)
         for command in cases.values():  # warm the file cache and .pyc files
@@ -51,7 +82,9 @@ def main() -> None:
         for _ in range(args.runs):
             for name, command in cases.items():
                 samples[name].append(timed(command, cwd))
-    floor = statistics.median(samples["floor: import black, click, jinja2 + format_str"])
+    floor = statistics.median(
+        samples["floor: import black, click, jinja2 + format_str"]
+    )
     print(f"runs: {args.runs}, python {sys.version.split()[0]}, cpus {os.cpu_count()}")
     print(f"{'case':50} {'median s':>9} {'ratio':>6}")
     for name, values in samples.items():

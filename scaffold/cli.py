@@ -25,7 +25,7 @@ COMMON = ("name", "output", "force", "dry_run", "stdout")
 class OneLineErrors(click.Group):
     """A group whose failures print a single ``Error: ...`` line, no usage, no traceback."""
 
-    def main(self, args=None, prog_name=None, standalone_mode=True, **extra):  # noqa: D102
+    def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
         try:
             code = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.exceptions.UsageError as exc:
@@ -49,7 +49,9 @@ class OneLineErrors(click.Group):
         sys.exit(code)
 
 
-@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="kscaffold", prog_name="kscaffold")
 def cli() -> None:
     """Generate correct, ready-to-edit Keras 3 model files."""
@@ -81,9 +83,13 @@ def _kind_command(kind: Kind) -> click.Command:
     """A Click command for ``kscaffold new KIND`` built from the kind's metadata."""
     taken = set(COMMON) & {v.name for v in kind.variables}
     if taken:
-        raise ScaffoldError(f"kind {kind.name!r}: variable {taken.pop()!r} clashes with an option")
+        raise ScaffoldError(
+            f"kind {kind.name!r}: variable {taken.pop()!r} clashes with an option"
+        )
 
-    def run(name: str, output: Path, force: bool, dry_run: bool, stdout: bool, **values: Any):
+    def run(
+        name: str, output: Path, force: bool, dry_run: bool, stdout: bool, **values: Any
+    ):
         targets = generate_new(
             kind.name,
             name,
@@ -112,8 +118,14 @@ def _kind_command(kind: Kind) -> click.Command:
             help="Folder to write into (created if missing).",
         ),
         click.Option(["--force"], is_flag=True, help="Overwrite existing files."),
-        click.Option(["--dry-run"], is_flag=True, help="Say what would be written; write nothing."),
-        click.Option(["--stdout"], is_flag=True, help="Print the code instead of writing it."),
+        click.Option(
+            ["--dry-run"],
+            is_flag=True,
+            help="Say what would be written; write nothing.",
+        ),
+        click.Option(
+            ["--stdout"], is_flag=True, help="Print the code instead of writing it."
+        ),
     ]
     return click.Command(
         kind.name,

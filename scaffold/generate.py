@@ -27,7 +27,7 @@ def resolve_values(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Every variable's validated value: what the user gave, else the kind's default."""
     unknown = set(raw) - {v.name for v in kind.variables}
     if unknown:
-        raise TemplateError(f"kind {kind.name!r} has no variable {sorted(unknown)[0]!r}")
+        raise TemplateError(f"kind {kind.name!r} has no variable {min(unknown)!r}")
     return {
         v.name: v.parse(raw[v.name]) if raw.get(v.name) is not None else v.default
         for v in kind.variables
@@ -35,14 +35,21 @@ def resolve_values(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def render_files(
-    kind: Kind, name: str, raw: Mapping[str, Any], *, roots: list[Path], destination: Path
+    kind: Kind,
+    name: str,
+    raw: Mapping[str, Any],
+    *,
+    roots: list[Path],
+    destination: Path,
 ) -> list[tuple[str, str]]:
     """Render and format every file of ``kind`` in memory: ``[(relative path, text)]``."""
     class_name, module = class_and_module(name)
     values = resolve_values(kind, raw)
     clash = set(BUILTIN_CONTEXT) & set(values)
     if clash:
-        raise TemplateError(f"kind {kind.name!r} may not declare variable {clash.pop()!r}")
+        raise TemplateError(
+            f"kind {kind.name!r} may not declare variable {clash.pop()!r}"
+        )
     context = {v.name: safe_value(v, values[v.name]) for v in kind.variables}
     context.update(class_name=class_name, module=module)
     env = environment(roots)

@@ -66,7 +66,9 @@ def load_kind(root: Path, name: str) -> Kind:
     try:
         outputs = tuple(OutputFile(f["template"], f["path"]) for f in files)
     except (KeyError, TypeError):
-        raise TemplateError(f"{path}: each [[files]] needs 'template' and 'path'") from None
+        raise TemplateError(
+            f"{path}: each [[files]] needs 'template' and 'path'"
+        ) from None
     return Kind(
         name=name,
         description=str(meta.get("description", "")),
@@ -74,9 +76,7 @@ def load_kind(root: Path, name: str) -> Kind:
             variable_from_metadata(key, spec, str(path))
             for key, spec in variables.items()
         ),
-        files=tuple(
-            OutputFile(f"{name}/{out.template}", out.path) for out in outputs
-        ),
+        files=tuple(OutputFile(f"{name}/{out.template}", out.path) for out in outputs),
         root=root,
     )
 
@@ -94,8 +94,7 @@ def kind_names(roots: list[Path]) -> list[str]:
             names |= {
                 entry.name
                 for entry in root.iterdir()
-                if _is_kind_name(entry.name)
-                and (entry / METADATA).is_file()
+                if _is_kind_name(entry.name) and (entry / METADATA).is_file()
             }
     return sorted(names)
 

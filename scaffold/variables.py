@@ -144,7 +144,7 @@ class Variable:
     @staticmethod
     def _int(item: Any) -> int:
         if isinstance(item, bool):
-            raise ValueError(item)
+            raise ValueError(item)  # noqa: TRY004 (callers turn it into a UsageError)
         if isinstance(item, int):
             return item
         text = str(item).strip()

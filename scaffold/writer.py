@@ -57,7 +57,9 @@ def plan(destination: Path, files: list[tuple[str, str]], force: bool) -> list[T
 
 def _write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder, then rename over the target."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -96,4 +98,6 @@ def write(targets: list[Target]) -> None:
             except OSError:
                 pass
         where = exc.filename or targets[0].path
-        raise WriteError(f"cannot write {str(where)!r}: {exc.strerror or exc}") from None
+        raise WriteError(
+            f"cannot write {str(where)!r}: {exc.strerror or exc}"
+        ) from None

@@ -18,8 +18,15 @@ IN_DIM, UNITS, N = 5, (16, 8), 4
 
 
 def regressor_class():
-    path = generate(Path(tempfile.mkdtemp()), "sequential", "Regressor", units="16,8",
-                    outputs=1, output_activation="linear", accumulate=N)
+    path = generate(
+        Path(tempfile.mkdtemp()),
+        "sequential",
+        "Regressor",
+        units="16,8",
+        outputs=1,
+        output_activation="linear",
+        accumulate=N,
+    )
     return load_module(path).Regressor
 
 
@@ -33,7 +40,9 @@ def make_data(n, seed=0, dtype="float32"):
 def make_optimizer(name, schedule):
     lr = 0.05
     if schedule:  # fast decay: a wrong step count shows at once
-        lr = keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=1, decay_rate=0.5)
+        lr = keras.optimizers.schedules.ExponentialDecay(
+            0.05, decay_steps=1, decay_rate=0.5
+        )
     return keras.optimizers.SGD(lr) if name == "sgd" else keras.optimizers.Adam(lr)
 
 

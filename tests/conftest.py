@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from scaffold.generate import new  # noqa: E402
+from scaffold.generate import new
 
 ROOT = Path(__file__).resolve().parent.parent
 

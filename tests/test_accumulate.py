@@ -15,10 +15,16 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from tests.accumulation import (  # noqa: E402
-    IN_DIM, N, make_data, make_optimizer, make_pair, max_diff, regressor_class,
+from tests.accumulation import (
+    IN_DIM,
+    N,
+    make_data,
+    make_optimizer,
+    make_pair,
+    max_diff,
+    regressor_class,
 )
-from tests.conftest import ROOT  # noqa: E402
+from tests.conftest import ROOT
 
 B = 8  # micro-batch size
 Regressor = None  # the generated class, set by the fixture below
@@ -28,7 +34,9 @@ Regressor = None  # the generated class, set by the fixture below
 def generated_class():
     global Regressor
     Regressor = regressor_class()
-MODES = {"eager": dict(run_eagerly=True), "graph": dict(), "xla": dict(jit_compile=True)}
+
+
+MODES = {"eager": {"run_eagerly": True}, "graph": {}, "xla": {"jit_compile": True}}
 
 
 def train_both(opt_name, schedule, mode, windows=2, dtype="float32", seed=0):
@@ -63,8 +71,10 @@ def floatx64():
 def test_matches_big_batch(opt_name, schedule, mode, windows):
     acc, plain = train_both(opt_name, schedule, mode, windows)
     diff = max_diff(acc, plain)
-    print(f"\nfloat32 {mode:5s} {opt_name:4s} schedule={schedule!s:5s} "
-          f"updates={windows} max|diff|={diff:.3e}")
+    print(
+        f"\nfloat32 {mode:5s} {opt_name:4s} schedule={schedule!s:5s} "
+        f"updates={windows} max|diff|={diff:.3e}"
+    )
     assert int(acc.optimizer.iterations.numpy()) == windows
     assert diff <= (1e-6 if opt_name == "sgd" else 2e-5)
 
@@ -74,9 +84,13 @@ def test_matches_big_batch(opt_name, schedule, mode, windows):
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
 def test_matches_big_batch_float64(floatx64, opt_name, schedule, mode):
     acc, plain = train_both(opt_name, schedule, mode, windows=2, dtype="float64")
-    assert all(v.dtype == "float64" for v in acc.weights if v.name.startswith("gradient_sum"))
+    assert all(
+        v.dtype == "float64" for v in acc.weights if v.name.startswith("gradient_sum")
+    )
     diff = max_diff(acc, plain)
-    print(f"\nfloat64 {mode:5s} {opt_name:4s} schedule={schedule!s:5s} max|diff|={diff:.3e}")
+    print(
+        f"\nfloat64 {mode:5s} {opt_name:4s} schedule={schedule!s:5s} max|diff|={diff:.3e}"
+    )
     assert diff <= 1e-14
 
 
@@ -84,11 +98,15 @@ def test_builtin_accumulation_gets_schedule_wrong():
     """Control: Keras's own gradient_accumulation_steps advances the schedule
     per micro-batch, so the same comparison fails. Shows the test has teeth."""
     x, y = make_data(N * B * 2)
-    builtin, plain = make_pair(Regressor, N)
+    _builtin, plain = make_pair(Regressor, N)
     twin = keras.models.clone_model(plain)
     twin.set_weights(plain.get_weights())
-    lr = keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=1, decay_rate=0.5)
-    twin.compile(optimizer=keras.optimizers.SGD(lr, gradient_accumulation_steps=N), loss="mse")
+    lr = keras.optimizers.schedules.ExponentialDecay(
+        0.05, decay_steps=1, decay_rate=0.5
+    )
+    twin.compile(
+        optimizer=keras.optimizers.SGD(lr, gradient_accumulation_steps=N), loss="mse"
+    )
     plain.compile(optimizer=make_optimizer("sgd", True), loss="mse")
     twin.fit(x, y, batch_size=B, shuffle=False, verbose=0)
     plain.fit(x, y, batch_size=N * B, shuffle=False, verbose=0)
@@ -104,7 +122,7 @@ def test_no_update_before_nth_micro_batch():
     acc.compile(optimizer=make_optimizer("adam", True), loss="mse")
     prev = [v.numpy() for v in acc.trainable_weights]
     for i in range(2 * N + 2):
-        acc.train_on_batch(x[i * B:(i + 1) * B], y[i * B:(i + 1) * B])
+        acc.train_on_batch(x[i * B : (i + 1) * B], y[i * B : (i + 1) * B])
         now = [v.numpy() for v in acc.trainable_weights]
         moved = any(not np.array_equal(a, b) for a, b in zip(prev, now))
         assert moved == ((i + 1) % N == 0), f"micro-batch {i + 1}"
@@ -129,8 +147,12 @@ def test_iterations_count_updates_and_windows_cross_epochs():
 def test_history_loss(mode):
     x, y = make_data(N * B * 2)
     acc, plain = make_pair(Regressor, N)
-    acc.compile(optimizer=make_optimizer("sgd", False), loss="mse",
-                metrics=["mae"], **MODES[mode])
+    acc.compile(
+        optimizer=make_optimizer("sgd", False),
+        loss="mse",
+        metrics=["mae"],
+        **MODES[mode],
+    )
     plain.compile(optimizer=make_optimizer("sgd", False), loss="mse", metrics=["mae"])
     # Micro-batches of window 1 see the initial weights, those of window 2 the
     # weights after one big-batch step: the epoch loss is the mean of both.
@@ -139,8 +161,10 @@ def test_history_loss(mode):
     plain.train_on_batch(x[:half], y[:half])
     l2, m2 = plain.evaluate(x[half:], y[half:], batch_size=half, verbose=0)
     hist = acc.fit(x, y, batch_size=B, shuffle=False, verbose=0).history
-    print(f"\n{mode}: history={ {k: v[0] for k, v in hist.items()} } "
-          f"expected loss={(l1 + l2) / 2:.8f} mae={(m1 + m2) / 2:.8f}")
+    print(
+        f"\n{mode}: history={ {k: v[0] for k, v in hist.items()} } "
+        f"expected loss={(l1 + l2) / 2:.8f} mae={(m1 + m2) / 2:.8f}"
+    )
     assert set(hist) == {"loss", "mae"}
     assert hist["loss"][0] > 0
     np.testing.assert_allclose(hist["loss"][0], (l1 + l2) / 2, rtol=1e-6)
@@ -160,28 +184,36 @@ def test_save_load(tmp_path):
     keras.utils.set_random_seed(1)
     # dropout=0: a reloaded Dropout draws different masks, which would hide
     # whether the accumulator state itself was restored.
-    model = Regressor(units=(16, 8), outputs=1, activation="tanh", dropout=0.0,
-                      accumulate_steps=3)
+    model = Regressor(
+        units=(16, 8), outputs=1, activation="tanh", dropout=0.0, accumulate_steps=3
+    )
     model.build((None, IN_DIM))
     model.compile(optimizer=make_optimizer("adam", True), loss="mse", metrics=["mae"])
-    model.fit(x[:7 * B], y[:7 * B], batch_size=B, shuffle=False, verbose=0)  # 2 updates + 1
+    model.fit(
+        x[: 7 * B], y[: 7 * B], batch_size=B, shuffle=False, verbose=0
+    )  # 2 updates + 1
     path = str(tmp_path / "m.keras")
     model.save(path)
     loaded = keras.saving.load_model(path)  # no custom_objects
     assert type(loaded) is Regressor
     cfg = loaded.get_config()
-    assert (cfg["units"], cfg["activation"], cfg["dropout"], cfg["accumulate_steps"]) == (
-        [16, 8], "tanh", 0.0, 3)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
-                               atol=0, rtol=0)
+    assert (
+        cfg["units"],
+        cfg["activation"],
+        cfg["dropout"],
+        cfg["accumulate_steps"],
+    ) == ([16, 8], "tanh", 0.0, 3)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=0, rtol=0
+    )
     assert int(loaded._micro_step.numpy()) == 1
     assert int(loaded.optimizer.iterations.numpy()) == 2
     # Resuming finishes the part-filled window exactly like the original
     # (2 more micro-batches complete window 3).
     keras.utils.set_random_seed(2)
-    model.fit(x[7 * B:], y[7 * B:], batch_size=B, shuffle=False, verbose=0)
+    model.fit(x[7 * B :], y[7 * B :], batch_size=B, shuffle=False, verbose=0)
     keras.utils.set_random_seed(2)
-    loaded.fit(x[7 * B:], y[7 * B:], batch_size=B, shuffle=False, verbose=0)
+    loaded.fit(x[7 * B :], y[7 * B :], batch_size=B, shuffle=False, verbose=0)
     assert int(loaded.optimizer.iterations.numpy()) == 3
     diff = max_diff(model, loaded)
     print(f"\nresume after load: max|diff|={diff:.3e}")
@@ -189,8 +221,14 @@ def test_save_load(tmp_path):
 
 
 def test_config_round_trip():
-    kwargs = dict(units=[32, 4], outputs=2, activation="gelu",
-                  output_activation="sigmoid", dropout=0.25, accumulate_steps=7)
+    kwargs = {
+        "units": [32, 4],
+        "outputs": 2,
+        "activation": "gelu",
+        "output_activation": "sigmoid",
+        "dropout": 0.25,
+        "accumulate_steps": 7,
+    }
     model = Regressor(**kwargs)
     clone = Regressor.from_config(model.get_config())
     assert {k: clone.get_config()[k] for k in kwargs} == kwargs
@@ -207,7 +245,9 @@ def test_build_and_summary():
 def test_steps_per_execution():
     x, y = make_data(N * B * 2)
     acc, plain = make_pair(Regressor, N)
-    acc.compile(optimizer=make_optimizer("adam", True), loss="mse", steps_per_execution=3)
+    acc.compile(
+        optimizer=make_optimizer("adam", True), loss="mse", steps_per_execution=3
+    )
     plain.compile(optimizer=make_optimizer("adam", True), loss="mse")
     acc.fit(x, y, batch_size=B, shuffle=False, verbose=0)
     plain.fit(x, y, batch_size=N * B, shuffle=False, verbose=0)
@@ -219,9 +259,15 @@ def test_steps_per_execution():
 @pytest.mark.slow
 def test_mirrored_strategy_matches_single_device_big_batch():
     """Two logical CPUs in a fresh process (devices must be set before TF starts)."""
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "distributed" / "accumulate_mirrored.py")],
-        capture_output=True, text=True, cwd=ROOT, timeout=900,
+    run = subprocess.run(  # noqa: PLW1510 (the return code is asserted below)
+        [
+            sys.executable,
+            str(ROOT / "tests" / "distributed" / "accumulate_mirrored.py"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     results = json.loads(run.stdout.strip().splitlines()[-1])
@@ -234,4 +280,6 @@ def test_mirrored_strategy_matches_single_device_big_batch():
         assert r["replica_spread"] == 0.0
         assert r["loss"] > 0
         # History and evaluate as on one device (measured <= 4.8e-7 on the loss).
-        assert r["loss_diff"] <= 1e-6 and r["mae_diff"] <= 1e-6 and r["eval_diff"] <= 1e-5
+        assert (
+            r["loss_diff"] <= 1e-6 and r["mae_diff"] <= 1e-6 and r["eval_diff"] <= 1e-5
+        )

@@ -69,7 +69,9 @@ def test_unknown_kind_lists_the_valid_ones(runner):
 
 
 def test_writes_snake_case_file_in_output_dir(runner, tmp_path):
-    result = runner.invoke(cli, ["new", "sequential", "HTTPRegressor", "-o", str(tmp_path / "models")])
+    result = runner.invoke(
+        cli, ["new", "sequential", "HTTPRegressor", "-o", str(tmp_path / "models")]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "models" / "http_regressor.py").is_file()
     assert result.output.strip() == f"wrote {tmp_path / 'models' / 'http_regressor.py'}"
@@ -91,14 +93,18 @@ def test_existing_file_is_kept_without_force(runner, tmp_path):
         f"Error: {str(target)!r} already exists; use --force to overwrite it"
     ]
     assert target.read_text() == "# mine\n"
-    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--force"])
+    result = runner.invoke(
+        cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--force"]
+    )
     assert result.exit_code == 0, result.output
     assert "class Net(keras.Model)" in target.read_text()
     assert result.output.startswith("overwrote ")
 
 
 def test_dry_run_writes_nothing(runner, tmp_path):
-    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(tmp_path / "out"), "--dry-run"])
+    result = runner.invoke(
+        cli, ["new", "sequential", "Net", "-o", str(tmp_path / "out"), "--dry-run"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"would write {tmp_path / 'out' / 'net.py'}"
     assert not (tmp_path / "out").exists()
@@ -106,13 +112,17 @@ def test_dry_run_writes_nothing(runner, tmp_path):
 
 def test_dry_run_still_refuses_an_existing_file(runner, tmp_path):
     (tmp_path / "net.py").write_text("# mine\n")
-    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--dry-run"])
+    result = runner.invoke(
+        cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--dry-run"]
+    )
     assert result.exit_code == 1 and "already exists" in result.output
 
 
 def test_stdout_prints_code_and_writes_nothing(runner, tmp_path):
     (tmp_path / "net.py").write_text("# mine\n")
-    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--stdout"])
+    result = runner.invoke(
+        cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--stdout"]
+    )
     assert result.exit_code == 0, result.output
     compile(result.output, "net.py", "exec")
     assert "class Net(keras.Model):" in result.output
@@ -122,7 +132,9 @@ def test_stdout_prints_code_and_writes_nothing(runner, tmp_path):
 def test_unwritable_destination_is_a_message(runner, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(blocker / "sub")])
+    result = runner.invoke(
+        cli, ["new", "sequential", "Net", "-o", str(blocker / "sub")]
+    )
     assert result.exit_code == 1
     [line] = result.output.strip().splitlines()
     assert line.startswith("Error: cannot write") and str(blocker) in line
@@ -143,7 +155,9 @@ def test_symlinked_target_leading_outside_is_refused(runner, tmp_path):
     dest = tmp_path / "dest"
     dest.mkdir()
     (dest / "net.py").symlink_to(outside)
-    result = runner.invoke(cli, ["new", "sequential", "Net", "-o", str(dest), "--force"])
+    result = runner.invoke(
+        cli, ["new", "sequential", "Net", "-o", str(dest), "--force"]
+    )
     assert result.exit_code != 0
     assert outside.read_text() == "# elsewhere\n"
 
@@ -152,9 +166,19 @@ def test_help_lists_kinds_and_options(runner):
     result = runner.invoke(cli, ["new", "--help"])
     assert "sequential" in result.output and "conditional" in result.output
     result = runner.invoke(cli, ["new", "sequential", "--help"])
-    for option in ("--units", "--outputs", "--activation", "--output-activation",
-                   "--dropout", "--train-step", "--accumulate", "--output", "--force",
-                   "--dry-run", "--stdout"):
+    for option in (
+        "--units",
+        "--outputs",
+        "--activation",
+        "--output-activation",
+        "--dropout",
+        "--train-step",
+        "--accumulate",
+        "--output",
+        "--force",
+        "--dry-run",
+        "--stdout",
+    ):
         assert option in result.output
 
 
@@ -166,12 +190,25 @@ def test_version(runner):
 def test_python_dash_m_and_console_script(tmp_path):
     """Both entry points work from outside the checkout, without a traceback on error."""
     scripts = os.path.dirname(sys.executable)
-    for command in ([sys.executable, "-m", "scaffold"], [os.path.join(scripts, "kscaffold")]):
-        ok = subprocess.run([*command, "new", "sequential", "Net", "-o", str(tmp_path)],
-                            cwd=tmp_path, capture_output=True, text=True)
+    for command in (
+        [sys.executable, "-m", "scaffold"],
+        [os.path.join(scripts, "kscaffold")],
+    ):
+        ok = subprocess.run(
+            [*command, "new", "sequential", "Net", "-o", str(tmp_path)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert ok.returncode == 0, ok.stderr
-        bad = subprocess.run([*command, "new", "sequential", "Net", "-o", str(tmp_path)],
-                             cwd=tmp_path, capture_output=True, text=True)
+        bad = subprocess.run(
+            [*command, "new", "sequential", "Net", "-o", str(tmp_path)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert bad.returncode == 1 and "already exists" in bad.stderr
         assert "Traceback" not in bad.stderr
         (tmp_path / "net.py").unlink()
@@ -186,6 +223,12 @@ def test_new_does_not_import_keras_or_tensorflow(tmp_path):
         "heavy = [m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "net.py").is_file()

@@ -24,6 +24,7 @@ def generated_class(tmp_path_factory):
     ConditionalModel = load_module(path).ConditionalModel
     return ConditionalModel
 
+
 FEATURES = 8
 BATCH = 6
 MASK = np.array([True, False, True, True, False, False])
@@ -275,7 +276,11 @@ def test_save_load_after_build(tmp_path, units, data):
 # 6. MirroredStrategy over two logical CPUs, in a fresh process --------------
 def run_mirrored(*args):
     return subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "distributed" / "conditional_mirrored.py"), *args],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "distributed" / "conditional_mirrored.py"),
+            *args,
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -301,7 +306,8 @@ def test_mirrored_strategy_fit_with_float_conditions():
 @pytest.mark.slow
 def test_mirrored_strategy_still_rejects_bool_conditions():
     """Why the generated call() casts conditions itself: bool inputs break fit under
-    MirroredStrategy. If this starts passing, Keras fixed it and the docstring can say so."""
+    MirroredStrategy. If this starts passing, Keras fixed it and the docstring can say so.
+    """
     proc = run_mirrored("--bool")
     assert proc.returncode != 0
     assert "AddN" in proc.stderr and "of bool is not in the list" in proc.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 
 import numpy as np
 import pytest
@@ -19,8 +20,16 @@ keras = pytest.importorskip("keras")
 FEATURES = 8
 CLASSES = 3
 EPOCHS = 6
-MODES = {"plain": {}, "train_step": {"train_step": True}, "accumulate2": {"accumulate": 2}}
-SHAPES = {"default": {}, "deep_dropout": {"units": "32,16", "dropout": 0.2}, "no_hidden": {"units": ""}}
+MODES = {
+    "plain": {},
+    "train_step": {"train_step": True},
+    "accumulate2": {"accumulate": 2},
+}
+SHAPES = {
+    "default": {},
+    "deep_dropout": {"units": "32,16", "dropout": 0.2},
+    "no_hidden": {"units": ""},
+}
 CASES = [
     (kind, mode, shape)
     for kind in ("sequential", "conditional")
@@ -31,7 +40,7 @@ CASES = [
 
 def expected_trainable(kind: str, units: tuple[int, ...], outputs: int) -> int:
     widths = [FEATURES, *units]
-    count = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    count = sum((a + 1) * b for a, b in itertools.pairwise(widths))
     if kind == "conditional":
         count += (widths[-1] + 1) * widths[-1]  # the branch keeps its input's width
     return count + (widths[-1] + 1) * outputs
@@ -43,7 +52,9 @@ def make_data(kind: str, n: int = 512, seed: int = 0):
     x = rng.normal(size=(n, FEATURES)).astype("float32")
     y = np.argmax(x @ rng.normal(size=(FEATURES, CLASSES)), axis=1)
     if kind == "conditional":
-        condition = (rng.random(n) < 0.5).astype("float32")  # float: bool breaks tf.distribute
+        condition = (rng.random(n) < 0.5).astype(
+            "float32"
+        )  # float: bool breaks tf.distribute
         y = np.where(condition > 0, (y + 1) % CLASSES, y)
         return (x, condition), y
     return x, y
@@ -90,25 +101,52 @@ def test_generated_model_builds_trains_and_round_trips(tmp_path, kind, mode, sha
     loaded = keras.saving.load_model(saved)  # no custom_objects: registered by import
     assert type(loaded) is Net
     assert loaded.get_config() == model.get_config()
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_array_equal(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
 
 
 def test_config_records_the_values_passed_not_the_defaults(tmp_path):
     Net = load_module(generate(tmp_path, "sequential", "Net", accumulate=4)).Net
-    model = Net(units=(5, 7), outputs=2, activation="tanh", output_activation="linear",
-                dropout=0.5, accumulate_steps=3, name="custom")
+    model = Net(
+        units=(5, 7),
+        outputs=2,
+        activation="tanh",
+        output_activation="linear",
+        dropout=0.5,
+        accumulate_steps=3,
+        name="custom",
+    )
     config = model.get_config()
-    assert {k: config[k] for k in ("units", "outputs", "activation", "output_activation",
-                                   "dropout", "accumulate_steps", "name")} == {
-        "units": [5, 7], "outputs": 2, "activation": "tanh", "output_activation": "linear",
-        "dropout": 0.5, "accumulate_steps": 3, "name": "custom"}
+    assert {
+        k: config[k]
+        for k in (
+            "units",
+            "outputs",
+            "activation",
+            "output_activation",
+            "dropout",
+            "accumulate_steps",
+            "name",
+        )
+    } == {
+        "units": [5, 7],
+        "outputs": 2,
+        "activation": "tanh",
+        "output_activation": "linear",
+        "dropout": 0.5,
+        "accumulate_steps": 3,
+        "name": "custom",
+    }
     clone = Net.from_config(config)
     assert clone.get_config() == config
 
 
 def test_custom_step_matches_keras_own_step_with_sample_weights(tmp_path):
     """The generated train_step takes the same SGD step as Keras's built-in one."""
-    Custom = load_module(generate(tmp_path / "a", "sequential", "Custom", train_step=True)).Custom
+    Custom = load_module(
+        generate(tmp_path / "a", "sequential", "Custom", train_step=True)
+    ).Custom
     Plain = load_module(generate(tmp_path / "b", "sequential", "Plain")).Plain
     rng = np.random.default_rng(1)
     x = rng.normal(size=(64, FEATURES)).astype("float32")
@@ -120,8 +158,15 @@ def test_custom_step_matches_keras_own_step_with_sample_weights(tmp_path):
         model.build((None, FEATURES))
         model.set_weights(start)
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
-        history = model.fit(x, y, sample_weight=sample_weight, batch_size=16, epochs=2,
-                            verbose=0, shuffle=False).history
+        history = model.fit(
+            x,
+            y,
+            sample_weight=sample_weight,
+            batch_size=16,
+            epochs=2,
+            verbose=0,
+            shuffle=False,
+        ).history
         return [v.numpy() for v in model.trainable_weights], history
 
     keras.utils.set_random_seed(3)

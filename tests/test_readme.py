@@ -9,7 +9,7 @@ from tests.conftest import ROOT
 
 def readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
-    block = re.search(r"## Quick start.*?```bash\n(.*?)```", text, re.S).group(1)
+    block = re.search(r"## Quick start.*?```bash\n(.*?)```", text, re.DOTALL).group(1)
     return [line for line in block.splitlines() if line and not line.startswith("#")]
 
 

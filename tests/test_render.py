@@ -24,7 +24,12 @@ from scaffold.variables import safe_value
 from tests.conftest import generate
 
 KINDS = ["conditional", "sequential"]
-STEPS = [{}, {"train_step": True}, {"accumulate": 2}, {"train_step": True, "accumulate": 3}]
+STEPS = [
+    {},
+    {"train_step": True},
+    {"accumulate": 2},
+    {"train_step": True, "accumulate": 3},
+]
 SHAPES = [{}, {"units": ""}, {"units": "32,16", "dropout": 0.25}]
 COMBOS = [
     (kind, {**shape, **step})
@@ -53,7 +58,7 @@ def test_builtin_kinds_are_found():
 
 @pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
 def test_parses_is_black_stable_and_imports_only_keras(rendered, combo):
-    kind, values = combo
+    _kind, values = combo
     source = rendered[combo_id(combo)].read_text()
     tree = ast.parse(source)
     assert black.format_str(source, mode=black.Mode()) == source
@@ -79,7 +84,9 @@ def test_templates_render_black_formatted_code(combo):
     kind_name, values = combo
     kind = find_kind(kind_name, template_roots())
     context = {
-        v.name: safe_value(v, v.parse(values[v.name]) if v.name in values else v.default)
+        v.name: safe_value(
+            v, v.parse(values[v.name]) if v.name in values else v.default
+        )
         for v in kind.variables
     }
     context.update(zip(("class_name", "module"), class_and_module("Net")))
@@ -89,7 +96,7 @@ def test_templates_render_black_formatted_code(combo):
 
 def test_ruff_default_rules_pass_on_every_combination(rendered):
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    run = subprocess.run(
+    run = subprocess.run(  # noqa: PLW1510 (the return code is asserted below)
         [ruff, "check", "--isolated", "--no-cache", *map(str, rendered.values())],
         capture_output=True,
         text=True,
@@ -98,18 +105,36 @@ def test_ruff_default_rules_pass_on_every_combination(rendered):
 
 
 def test_constructor_defaults_are_the_command_line_values(tmp_path):
-    path = generate(tmp_path, "sequential", "Net", units="32,16", outputs=3,
-                    activation="tanh", output_activation="linear", dropout=0.5, accumulate=4)
+    path = generate(
+        tmp_path,
+        "sequential",
+        "Net",
+        units="32,16",
+        outputs=3,
+        activation="tanh",
+        output_activation="linear",
+        dropout=0.5,
+        accumulate=4,
+    )
     init = next(
-        n for n in ast.walk(ast.parse(path.read_text()))
+        n
+        for n in ast.walk(ast.parse(path.read_text()))
         if isinstance(n, ast.FunctionDef) and n.name == "__init__"
     )
     defaults = {
         arg.arg: ast.literal_eval(default)
-        for arg, default in zip(init.args.args[-len(init.args.defaults):], init.args.defaults)
+        for arg, default in zip(
+            init.args.args[-len(init.args.defaults) :], init.args.defaults
+        )
     }
-    assert defaults == {"units": (32, 16), "outputs": 3, "activation": "tanh",
-                        "output_activation": "linear", "dropout": 0.5, "accumulate_steps": 4}
+    assert defaults == {
+        "units": (32, 16),
+        "outputs": 3,
+        "activation": "tanh",
+        "output_activation": "linear",
+        "dropout": 0.5,
+        "accumulate_steps": 4,
+    }
 
 
 def test_black_settings_of_the_nearest_pyproject_are_honoured(tmp_path):
@@ -129,10 +154,22 @@ def test_failure_while_rendering_writes_nothing(tmp_path):
     templates = tmp_path / "templates"
     shutil.copytree(builtin_templates() / "sequential", templates / "sequential")
     model = templates / "sequential" / "model.py.j2"
-    model.write_text(model.read_text().replace("{% block class_doc %}", "{% block class_doc %}{{ missing }}"))
+    model.write_text(
+        model.read_text().replace(
+            "{% block class_doc %}", "{% block class_doc %}{{ missing }}"
+        )
+    )
     dest = tmp_path / "out"
-    with pytest.raises(TemplateError, match=r"model\.py\.j2:\d+: 'missing' is undefined"):
-        new("sequential", "Net", {}, destination=dest, roots=[templates, builtin_templates()])
+    with pytest.raises(
+        TemplateError, match=r"model\.py\.j2:\d+: 'missing' is undefined"
+    ):
+        new(
+            "sequential",
+            "Net",
+            {},
+            destination=dest,
+            roots=[templates, builtin_templates()],
+        )
     assert not dest.exists()
 
 
@@ -141,59 +178,68 @@ def test_rendered_code_that_does_not_parse_is_a_template_error(tmp_path):
     shutil.copytree(builtin_templates() / "sequential", templates / "sequential")
     (templates / "sequential" / "model.py.j2").write_text("class {{ class_name }}(:\n")
     with pytest.raises(TemplateError, match="does not parse"):
-        new("sequential", "Net", {}, destination=tmp_path / "out",
-            roots=[templates, builtin_templates()])
+        new(
+            "sequential",
+            "Net",
+            {},
+            destination=tmp_path / "out",
+            roots=[templates, builtin_templates()],
+        )
     assert not (tmp_path / "out").exists()
 
 
-def test_user_text_reaches_templates_only_as_a_literal(tmp_path):
+def note_kind(tmp_path: Path, body: str) -> Path:
+    """A one-variable user kind, `note`, whose template is ``body``; returns its root."""
     templates = tmp_path / "templates"
     kind = templates / "note"
-    kind.mkdir(parents=True)
+    kind.mkdir(parents=True, exist_ok=True)
     (kind / "kind.toml").write_text(
         '[[files]]\ntemplate = "note.py.j2"\npath = "{{ module }}.py"\n'
         '[variables.text]\ntype = "string"\ndefault = "hi"\n'
     )
-    (kind / "note.py.j2").write_text(
-        "TEXT = {{ text }}\nUPPER = {{ text | upper }}\nNAME = '{{ class_name | lower }}'\n"
+    (kind / "note.py.j2").write_text(body)
+    return templates
+
+
+def render_note(templates: Path, destination: Path, **values):
+    return new(
+        "note",
+        "Net",
+        values,
+        destination=destination,
+        roots=[templates, builtin_templates()],
     )
-    hostile = "x'); import os; os.system('echo pwned'); ('"
-    [target] = new("note", "Net", {"text": hostile}, destination=tmp_path / "o",
-                   roots=[templates, builtin_templates()])
+
+
+def test_user_text_reaches_templates_only_as_a_literal(tmp_path):
+    templates = note_kind(
+        tmp_path,
+        "TEXT = {{ text }}\nUPPER = {{ text | upper }}\nNAME = '{{ class_name | lower }}'\n",
+    )
+    hostile = "x'); import os; os.system('echo pwned'); (\""
+    [target] = render_note(templates, tmp_path / "o", text=hostile)
     namespace = {}
-    exec(compile(target.path.read_text(), "note.py", "exec"), namespace)
+    code = compile(target.path.read_text(), "note.py", "exec")
+    exec(code, namespace)  # noqa: S102 (running the generated file is the test)
     assert namespace["TEXT"] == hostile
     assert namespace["UPPER"] == hostile.upper()
     assert namespace["NAME"] == "net"
 
 
-def test_templates_cannot_reach_the_raw_user_text(tmp_path):
-    templates = tmp_path / "templates"
-    kind = templates / "note"
-    kind.mkdir(parents=True)
-    (kind / "kind.toml").write_text(
-        '[[files]]\ntemplate = "note.py.j2"\npath = "{{ module }}.py"\n'
-        '[variables.text]\ntype = "string"\ndefault = "hi"\n'
-    )
-    for attempt in ("{{ text.value }}", "{{ text._value }}", "{{ text.__dict__ }}"):
-        (kind / "note.py.j2").write_text(f"TEXT = {attempt}\n")
-        with pytest.raises(TemplateError, match=r"note\.py\.j2:1"):
-            new("note", "Net", {}, destination=tmp_path / "o",
-                roots=[templates, builtin_templates()])
+@pytest.mark.parametrize(
+    "attempt", ["{{ text.value }}", "{{ text._value }}", "{{ text.__dict__ }}"]
+)
+def test_templates_cannot_reach_the_raw_user_text(tmp_path, attempt):
+    templates = note_kind(tmp_path, f"TEXT = {attempt}\n")
+    with pytest.raises(TemplateError, match=r"note\.py\.j2:1"):
+        render_note(templates, tmp_path / "o")
     assert not (tmp_path / "o").exists()
 
 
 def test_templates_cannot_mark_user_text_safe(tmp_path):
-    templates = tmp_path / "templates"
-    kind = templates / "note"
-    kind.mkdir(parents=True)
-    (kind / "kind.toml").write_text(
-        '[[files]]\ntemplate = "note.py.j2"\npath = "{{ module }}.py"\n'
-        '[variables.text]\ntype = "string"\ndefault = "hi"\n'
-    )
-    (kind / "note.py.j2").write_text("TEXT = {{ text | safe }}\n")
+    templates = note_kind(tmp_path, "TEXT = {{ text | safe }}\n")
     with pytest.raises(TemplateError, match="safe"):
-        new("note", "Net", {}, destination=tmp_path / "o", roots=[templates, builtin_templates()])
+        render_note(templates, tmp_path / "o")
 
 
 def test_kind_names_cannot_escape_the_template_roots(tmp_path):

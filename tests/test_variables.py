@@ -6,7 +6,12 @@ import pytest
 
 from scaffold.errors import TemplateError, UsageError
 from scaffold.names import snake_case
-from scaffold.variables import CHOICE_SETS, PyLiteral, safe_value, variable_from_metadata
+from scaffold.variables import (
+    CHOICE_SETS,
+    PyLiteral,
+    safe_value,
+    variable_from_metadata,
+)
 
 
 def var(**spec):
@@ -77,7 +82,18 @@ def test_safe_values():
 
 
 @pytest.mark.parametrize(
-    "text", ["relu", "it's", 'say "hi"', "both ' and \"", "back\\slash", "new\nline", "tab\t", "ü∑", ""]
+    "text",
+    [
+        "relu",
+        "it's",
+        'say "hi"',
+        "both ' and \"",
+        "back\\slash",
+        "new\nline",
+        "tab\t",
+        "ü∑",
+        "",
+    ],
 )
 def test_py_literal_is_a_python_literal_of_the_exact_text(text):
     import ast
@@ -94,7 +110,12 @@ def test_activation_choices_match_keras():
 
 @pytest.mark.parametrize(
     ("name", "module"),
-    [("MyModel", "my_model"), ("HTTPModel", "http_model"), ("Net", "net"), ("Model2D", "model2_d")],
+    [
+        ("MyModel", "my_model"),
+        ("HTTPModel", "http_model"),
+        ("Net", "net"),
+        ("Model2D", "model2_d"),
+    ],
 )
 def test_snake_case(name, module):
     assert snake_case(name) == module

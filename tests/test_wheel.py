@@ -12,7 +12,9 @@ from tests.conftest import ROOT, generate, load_module
 
 
 def run(*command, **kwargs):
-    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    done = subprocess.run(
+        command, check=False, capture_output=True, text=True, **kwargs
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return done
 
@@ -35,15 +37,40 @@ def test_wheel_installs_and_generates_outside_the_checkout(tmp_path):
     version = run(kscaffold, "--version", cwd=work)
     assert "0.1.0" in version.stdout
     run(kscaffold, "new", "conditional", "MyModel", cwd=work)
-    run(kscaffold, "new", "sequential", "Regressor", "--outputs", "1",
-        "--output-activation", "linear", "--accumulate", "4", "-o", "models/", cwd=work)
-    run(str(venv / "bin" / "python"), "-m", "scaffold", "new", "sequential", "Net", cwd=work)
+    run(
+        kscaffold,
+        "new",
+        "sequential",
+        "Regressor",
+        "--outputs",
+        "1",
+        "--output-activation",
+        "linear",
+        "--accumulate",
+        "4",
+        "-o",
+        "models/",
+        cwd=work,
+    )
+    run(
+        str(venv / "bin" / "python"),
+        "-m",
+        "scaffold",
+        "new",
+        "sequential",
+        "Net",
+        cwd=work,
+    )
 
     # The installed tool writes exactly what the checkout writes.
     for produced, kind, name, values in [
         (work / "my_model.py", "conditional", "MyModel", {}),
-        (work / "models" / "regressor.py", "sequential", "Regressor",
-         {"outputs": 1, "output_activation": "linear", "accumulate": 4}),
+        (
+            work / "models" / "regressor.py",
+            "sequential",
+            "Regressor",
+            {"outputs": 1, "output_activation": "linear", "accumulate": 4},
+        ),
     ]:
         expected = generate(tmp_path / "checkout" / kind, kind, name, **values)
         assert produced.read_text() == expected.read_text()

@@ -13,13 +13,21 @@ from pathlib import Path
 import tensorflow as tf
 
 cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+tf.config.set_logical_device_configuration(
+    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-import numpy as np  # noqa: E402
+import numpy as np
 
-from tests.accumulation import (  # noqa: E402
-    IN_DIM, N, make_data, make_optimizer, make_pair, max_diff, regressor_class,
+from tests.accumulation import (
+    IN_DIM,
+    N,
+    make_data,
+    make_optimizer,
+    make_pair,
+    max_diff,
+    regressor_class,
 )
 
 B, WINDOWS = 8, 2  # micro-batches of 8 (4 per replica), 2 applied updates
@@ -49,7 +57,9 @@ for opt_name, schedule, compile_kw in CASES:
     plain.fit(x, y, batch_size=N * B, shuffle=False, verbose=0)
     # Reference 2: the accumulating model on one device (for the history).
     single, _ = make_pair(Regressor, N)
-    single.compile(optimizer=make_optimizer(opt_name, schedule), loss="mse", metrics=["mae"])
+    single.compile(
+        optimizer=make_optimizer(opt_name, schedule), loss="mse", metrics=["mae"]
+    )
     single_history = single.fit(x, y, batch_size=B, shuffle=False, verbose=0).history
 
     with strategy.scope():
@@ -57,21 +67,29 @@ for opt_name, schedule, compile_kw in CASES:
         model.build((None, IN_DIM))
         for v, w in zip(model.trainable_weights, start):
             v.assign(w)
-        model.compile(optimizer=make_optimizer(opt_name, schedule), loss="mse",
-                      metrics=["mae"], **compile_kw)
+        model.compile(
+            optimizer=make_optimizer(opt_name, schedule),
+            loss="mse",
+            metrics=["mae"],
+            **compile_kw,
+        )
     history = model.fit(x, y, batch_size=B, shuffle=False, verbose=0).history
-    results.append({
-        "optimizer": opt_name,
-        "schedule": schedule,
-        "compile": compile_kw,
-        "replicas": strategy.num_replicas_in_sync,
-        "weight_diff": max_diff(model, plain),
-        "iterations": int(model.optimizer.iterations.numpy()),
-        "replica_spread": replica_spread(strategy, model),
-        "loss": history["loss"][0],
-        "loss_diff": abs(history["loss"][0] - single_history["loss"][0]),
-        "mae_diff": abs(history["mae"][0] - single_history["mae"][0]),
-        "eval_diff": abs(model.evaluate(x, y, batch_size=B, verbose=0)[0]
-                         - plain.evaluate(x, y, batch_size=B, verbose=0)),
-    })
+    results.append(
+        {
+            "optimizer": opt_name,
+            "schedule": schedule,
+            "compile": compile_kw,
+            "replicas": strategy.num_replicas_in_sync,
+            "weight_diff": max_diff(model, plain),
+            "iterations": int(model.optimizer.iterations.numpy()),
+            "replica_spread": replica_spread(strategy, model),
+            "loss": history["loss"][0],
+            "loss_diff": abs(history["loss"][0] - single_history["loss"][0]),
+            "mae_diff": abs(history["mae"][0] - single_history["mae"][0]),
+            "eval_diff": abs(
+                model.evaluate(x, y, batch_size=B, verbose=0)[0]
+                - plain.evaluate(x, y, batch_size=B, verbose=0)
+            ),
+        }
+    )
 print(json.dumps(results))

@@ -13,13 +13,15 @@ from pathlib import Path
 import tensorflow as tf
 
 cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+tf.config.set_logical_device_configuration(
+    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+)
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.conftest import generate, load_module  # noqa: E402
+from tests.conftest import generate, load_module
 
 ConditionalModel = load_module(
     generate(Path(tempfile.mkdtemp()), "conditional", "ConditionalModel")
