@@ -1,4 +1,16 @@
-"""ConditionalModel: a Keras 3 model subclass, ready to edit."""
+"""ConditionalModel: a Keras 3 model subclass, ready to edit.
+
+Usage::
+
+    model = ConditionalModel()
+    model.build((None, n_features))  # creates every weight; summary() shows them
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    # condition: per example, shape (batch,) or (batch, 1); float 0/1 also works
+    # under tf.distribute, where bool inputs break fit.
+    model.fit((x, condition), y, batch_size=32, epochs=10)
+    model(x, condition=True)  # a Python bool routes the whole batch
+    model.save("conditional_model.keras")  # load_model finds the class once this is imported
+"""
 
 import keras
 

@@ -1,4 +1,18 @@
-"""CustomTrainModel: a Keras 3 model subclass, ready to edit."""
+"""CustomTrainModel: a Keras 3 model subclass, ready to edit.
+
+Usage::
+
+    model = CustomTrainModel()
+    model.build((None, n_features))  # creates every weight; summary() shows them
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, batch_size=32, epochs=10)
+    model.save("custom_train_model.keras")  # load_model finds the class once this is imported
+
+Each update averages the gradients of accumulate_steps (4) batches: the
+effective batch is batch_size * accumulate_steps, and learning-rate schedules count
+updates, not batches. Keep batches equal-sized: a short last batch counts as a full
+one (drop it, or make the sample count a multiple of batch_size).
+"""
 
 import keras
 import tensorflow as tf

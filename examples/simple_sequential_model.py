@@ -1,4 +1,13 @@
-"""SimpleSequentialModel: a Keras 3 model subclass, ready to edit."""
+"""SimpleSequentialModel: a Keras 3 model subclass, ready to edit.
+
+Usage::
+
+    model = SimpleSequentialModel()
+    model.build((None, n_features))  # creates every weight; summary() shows them
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=32, epochs=10)
+    model.save("simple_sequential_model.keras")  # load_model finds the class once this is imported
+"""
 
 import keras
 
