@@ -12,14 +12,17 @@ from typing import Any
 
 import click
 
+from scaffold import catalog
+from scaffold.eject import eject_kind
 from scaffold.errors import ScaffoldError
+from scaffold.generate import merge_assignments
 from scaffold.generate import new as generate_new
-from scaffold.generate import template_roots
 from scaffold.kinds import Kind, find_kind, kind_names
+from scaffold.sources import search_path
 from scaffold.variables import Variable
 
 # Options every kind's command has; a kind's variables may not reuse these names.
-COMMON = ("name", "output", "force", "dry_run", "stdout")
+COMMON = ("name", "output", "force", "dry_run", "stdout", "templates", "assignments")
 
 
 class OneLineErrors(click.Group):
@@ -88,15 +91,23 @@ def _kind_command(kind: Kind) -> click.Command:
         )
 
     def run(
-        name: str, output: Path, force: bool, dry_run: bool, stdout: bool, **values: Any
+        name: str,
+        output: Path,
+        force: bool,
+        dry_run: bool,
+        stdout: bool,
+        templates: tuple[str, ...],
+        assignments: tuple[str, ...],
+        **values: Any,
     ):
         targets = generate_new(
             kind.name,
             name,
-            values,
+            merge_assignments(values, assignments),
             destination=output,
             force=force or stdout,
             dry_run=dry_run or stdout,
+            template_dirs=templates,
         )
         for target in targets:
             if stdout:
@@ -111,12 +122,19 @@ def _kind_command(kind: Kind) -> click.Command:
         click.Argument(["name"], metavar="NAME"),
         *(_option(v) for v in kind.variables),
         click.Option(
+            ["--set", "assignments"],
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Set any variable of the kind (repeatable).",
+        ),
+        click.Option(
             ["-o", "--output"],
             type=click.Path(file_okay=False, path_type=Path),
             default=Path("."),
             show_default=True,
             help="Folder to write into (created if missing).",
         ),
+        TEMPLATES_OPTION,
         click.Option(["--force"], is_flag=True, help="Overwrite existing files."),
         click.Option(
             ["--dry-run"],
@@ -131,24 +149,96 @@ def _kind_command(kind: Kind) -> click.Command:
         kind.name,
         callback=run,
         params=params,
-        help=kind.description,
+        help=f"{kind.description}\n\nFrom {kind.source.origin}: {kind.source.path}",
         short_help=kind.description,
     )
+
+
+TEMPLATES_OPTION = click.Option(
+    ["--templates"],
+    multiple=True,
+    metavar="DIR",
+    help="A template directory searched before the others (repeatable).",
+)
+
+
+def _peek(args: list[str], *names: str) -> list[str]:
+    """The values given to options ``names`` in ``args``, before Click parses them.
+
+    ``kscaffold new KIND ... --templates DIR -o OUT`` decides which kinds exist
+    (and so which options KIND has) from those two options.
+    """
+    values = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        for name in names:
+            if arg == name and i + 1 < len(args):
+                values.append(args[i + 1])
+            elif arg.startswith(name + "=") and name.startswith("--"):
+                values.append(arg.split("=", 1)[1])
+    return values
 
 
 class KindGroup(click.Group):
     """``kscaffold new``: one subcommand per kind found on the template search path."""
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        ctx.meta["kscaffold.sources"] = search_path(
+            cli_dirs=_peek(args[1:], "--templates"),
+            destination=Path((_peek(args[1:], "-o", "--output") or ["."])[-1]),
+        )
+        return super().resolve_command(ctx, args)
+
+    def _sources(self, ctx: click.Context):
+        return ctx.meta.get("kscaffold.sources") or search_path()
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return kind_names(template_roots())
+        return kind_names(self._sources(ctx))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return _kind_command(find_kind(name, template_roots()))
+        return _kind_command(find_kind(name, self._sources(ctx)))
 
 
 @cli.group(cls=KindGroup)
 def new() -> None:
     """Write a new model file: kscaffold new KIND NAME [OPTIONS]."""
+
+
+@cli.command("list")
+@click.option("--templates", multiple=True, metavar="DIR", help=TEMPLATES_OPTION.help)
+def list_kinds(templates: tuple[str, ...]) -> None:
+    """List every kind: where it comes from, what it is, its options."""
+    click.echo(catalog.listing(search_path(cli_dirs=templates)), nl=False)
+
+
+@cli.command()
+@click.argument("kind")
+@click.option("--templates", multiple=True, metavar="DIR", help=TEMPLATES_OPTION.help)
+def show(kind: str, templates: tuple[str, ...]) -> None:
+    """Show a kind's variables: option, type, default, accepted values."""
+    click.echo(
+        catalog.details(find_kind(kind, search_path(cli_dirs=templates))), nl=False
+    )
+
+
+@cli.group()
+def templates() -> None:
+    """Work with template directories."""
+
+
+@templates.command()
+@click.argument("kind")
+@click.argument("directory", default="kscaffold_templates", required=False)
+@click.option("--force", is_flag=True, help="Replace an earlier copy of the kind.")
+def eject(kind: str, directory: str, force: bool) -> None:
+    """Copy a built-in KIND into DIRECTORY (default: ./kscaffold_templates) to edit."""
+    copied = eject_kind(kind, Path(directory), force=force)
+    click.echo(f"copied the built-in {kind!r} kind to {copied}")
+    click.echo("use it with any of:")
+    click.echo(f"  kscaffold new {kind} NAME --templates {directory}")
+    click.echo(f"  export KSCAFFOLD_TEMPLATES={directory}")
+    click.echo(f'  [tool.kscaffold] templates = ["{directory}"]   (in pyproject.toml)')
 
 
 def main(prog_name: str = "kscaffold") -> None:

@@ -7,20 +7,12 @@ from pathlib import Path
 import black
 
 from scaffold.errors import TemplateError
-
-
-def nearest_pyproject(start: Path) -> Path | None:
-    """The ``pyproject.toml`` in ``start`` or the closest folder above it."""
-    for folder in (start, *start.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
+from scaffold.project import nearest_pyproject
 
 
 def black_mode(destination: Path) -> black.Mode:
     """Black's mode from the ``[tool.black]`` table nearest ``destination``."""
-    pyproject = nearest_pyproject(destination.resolve())
+    pyproject = nearest_pyproject(destination)
     if pyproject is None:
         return black.Mode()
     try:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from scaffold.errors import TemplateError
+from scaffold.errors import TemplateError, UsageError
 from scaffold.formatting import black_mode, format_python
-from scaffold.kinds import Kind, builtin_templates, find_kind
+from scaffold.kinds import Kind, find_kind
 from scaffold.names import class_and_module
 from scaffold.render import environment, render, render_string
+from scaffold.sources import Source, builtin_templates, search_path
 from scaffold.variables import safe_value
 from scaffold.writer import Target, plan, write
 
@@ -18,16 +19,30 @@ from scaffold.writer import Target, plan, write
 BUILTIN_CONTEXT = ("class_name", "module")
 
 
-def template_roots(extra: list[Path] | None = None) -> list[Path]:
-    """The template search path: user directories first, the bundled templates last."""
-    return [*(extra or []), builtin_templates()]
+def merge_assignments(
+    values: Mapping[str, Any], assignments: Sequence[str]
+) -> dict[str, Any]:
+    """Add ``NAME=VALUE`` assignments (``--set``) to values given by their own options."""
+    merged = dict(values)
+    for assignment in assignments:
+        name, equals, value = assignment.partition("=")
+        name = name.strip().replace("-", "_")
+        if not equals or not name:
+            raise UsageError(f"--set {assignment!r} is not NAME=VALUE")
+        if merged.get(name) is not None:
+            raise UsageError(f"variable {name!r} is given twice (--set {assignment!r})")
+        merged[name] = value
+    return merged
 
 
 def resolve_values(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Every variable's validated value: what the user gave, else the kind's default."""
     unknown = set(raw) - {v.name for v in kind.variables}
     if unknown:
-        raise TemplateError(f"kind {kind.name!r} has no variable {min(unknown)!r}")
+        raise UsageError(
+            f"kind {kind.name!r} has no variable {min(unknown)!r}; its variables: "
+            + ", ".join(v.name for v in kind.variables)
+        )
     return {
         v.name: v.parse(raw[v.name]) if raw.get(v.name) is not None else v.default
         for v in kind.variables
@@ -39,7 +54,7 @@ def render_files(
     name: str,
     raw: Mapping[str, Any],
     *,
-    roots: list[Path],
+    sources: list[Source],
     destination: Path,
 ) -> list[tuple[str, str]]:
     """Render and format every file of ``kind`` in memory: ``[(relative path, text)]``."""
@@ -52,7 +67,7 @@ def render_files(
         )
     context = {v.name: safe_value(v, values[v.name]) for v in kind.variables}
     context.update(class_name=class_name, module=module)
-    env = environment(roots)
+    env = environment([source.path for source in sources], builtin_templates())
     mode = black_mode(destination)
     files = []
     for output in kind.files:
@@ -72,16 +87,18 @@ def new(
     destination: Path,
     force: bool = False,
     dry_run: bool = False,
-    roots: list[Path] | None = None,
+    template_dirs: Sequence[str | Path] = (),
 ) -> list[Target]:
     """Generate ``kind_name`` as class ``name`` into ``destination``.
 
-    Everything is validated, rendered and formatted before the first byte is
-    written; with ``dry_run`` nothing is written at all. Returns the targets.
+    Templates are searched in ``template_dirs``, then the other places
+    :func:`scaffold.sources.search_path` lists. Everything is validated, rendered
+    and formatted before the first byte is written; with ``dry_run`` nothing is
+    written at all. Returns the targets.
     """
-    roots = roots or template_roots()
-    kind = find_kind(kind_name, roots)
-    files = render_files(kind, name, raw, roots=roots, destination=destination)
+    sources = search_path(cli_dirs=template_dirs, destination=destination)
+    kind = find_kind(kind_name, sources)
+    files = render_files(kind, name, raw, sources=sources, destination=destination)
     targets = plan(destination, files, force)
     if not dry_run:
         write(targets)

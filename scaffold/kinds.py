@@ -13,18 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import TemplateError, UsageError
+from scaffold.sources import Source
 from scaffold.variables import Variable, variable_from_metadata
 
 METADATA = "kind.toml"
-
-
-def builtin_templates() -> Path:
-    """The bundled template directory: inside the wheel, or at the top of a checkout."""
-    package = Path(__file__).resolve().parent
-    for candidate in (package / "templates", package.parent / "templates"):
-        if candidate.is_dir():
-            return candidate
-    raise TemplateError(f"bundled templates not found beside {package}")
 
 
 @dataclass(frozen=True)
@@ -43,7 +35,7 @@ class Kind:
     description: str
     variables: tuple[Variable, ...]
     files: tuple[OutputFile, ...]
-    root: Path
+    source: Source
 
     def variable(self, name: str) -> Variable:
         for variable in self.variables:
@@ -52,9 +44,16 @@ class Kind:
         raise KeyError(name)
 
 
-def load_kind(root: Path, name: str) -> Kind:
-    """Read ``root/name/kind.toml``; a malformed file is a TemplateError naming it."""
-    path = root / name / METADATA
+def inside(root: Path, path: Path) -> bool:
+    """Whether ``path``, symlinks followed, stays inside ``root``."""
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def load_kind(source: Source, name: str) -> Kind:
+    """Read ``<source>/name/kind.toml``; a malformed file is a TemplateError naming it."""
+    path = source.path / name / METADATA
+    if not inside(source.path, path):
+        raise TemplateError(f"{path}: a symlink leads outside {source.path}")
     try:
         meta = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -77,7 +76,7 @@ def load_kind(root: Path, name: str) -> Kind:
             for key, spec in variables.items()
         ),
         files=tuple(OutputFile(f"{name}/{out.template}", out.path) for out in outputs),
-        root=root,
+        source=source,
     )
 
 
@@ -86,24 +85,33 @@ def _is_kind_name(name: str) -> bool:
     return bool(name) and not name.startswith(("_", ".")) and Path(name).name == name
 
 
-def kind_names(roots: list[Path]) -> list[str]:
-    """Every kind found in ``roots``, sorted; the first root holding a name wins."""
-    names = set()
-    for root in roots:
-        if root.is_dir():
-            names |= {
-                entry.name
-                for entry in root.iterdir()
-                if _is_kind_name(entry.name) and (entry / METADATA).is_file()
-            }
-    return sorted(names)
+def _kinds_in(source: Source) -> set[str]:
+    return {
+        entry.name
+        for entry in source.path.iterdir()
+        if _is_kind_name(entry.name) and (entry / METADATA).is_file()
+    }
 
 
-def find_kind(name: str, roots: list[Path]) -> Kind:
-    """Load the kind called ``name`` from the first root that has it."""
-    for root in roots:
-        if _is_kind_name(name) and (root / name / METADATA).is_file():
-            return load_kind(root, name)
+def kind_names(sources: list[Source]) -> list[str]:
+    """Every kind found in ``sources``, sorted."""
+    return sorted(set().union(*(_kinds_in(source) for source in sources)))
+
+
+def kind_layers(sources: list[Source]) -> dict[str, list[Source]]:
+    """For each kind, every source that defines it, the winning one first."""
+    layers: dict[str, list[Source]] = {}
+    for source in sources:
+        for name in _kinds_in(source):
+            layers.setdefault(name, []).append(source)
+    return dict(sorted(layers.items()))
+
+
+def find_kind(name: str, sources: list[Source]) -> Kind:
+    """Load the kind called ``name`` from the first source that has it."""
+    for source in sources:
+        if _is_kind_name(name) and (source.path / name / METADATA).is_file():
+            return load_kind(source, name)
     raise UsageError(
-        f"unknown kind {name!r}; choose from: {', '.join(kind_names(roots))}"
+        f"unknown kind {name!r}; choose from: {', '.join(kind_names(sources))}"
     )

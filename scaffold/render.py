@@ -11,15 +11,52 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from scaffold.errors import TemplateError
 
+BUILTIN_PREFIX = "builtin"
 
-def environment(roots: list[Path]) -> jinja2.Environment:
+
+class ConfinedLoader(jinja2.BaseLoader):
+    """Finds ``name`` in the first root that has it; refuses files outside their root.
+
+    ``builtin/<name>`` always means the bundled template, so a user template of the
+    same name can extend it: ``{% extends "builtin/sequential/model.py.j2" %}``.
+    """
+
+    def __init__(self, roots: list[Path], builtin: Path) -> None:
+        self.roots = roots
+        self.builtin = builtin
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        parts = split_template_path(template)  # refuses ".." parts
+        roots = self.roots
+        if parts[:1] == [BUILTIN_PREFIX]:
+            parts, roots = parts[1:], [self.builtin]
+        for root in roots:
+            path = root.joinpath(*parts)
+            if not path.is_file():
+                continue
+            if not path.resolve().is_relative_to(root.resolve()):
+                raise TemplateError(
+                    f"template {template!r}: {path} leads outside {root}"
+                )
+            mtime = path.stat().st_mtime
+            source = path.read_text(encoding="utf-8")
+            return (
+                source,
+                str(path),
+                lambda p=path, t=mtime: p.is_file() and p.stat().st_mtime == t,
+            )
+        raise jinja2.TemplateNotFound(template)
+
+
+def environment(roots: list[Path], builtin: Path) -> jinja2.Environment:
     """A sandboxed environment whose missing variables are errors, never empty text."""
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(root) for root in roots]),
+        loader=ConfinedLoader(roots, builtin),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

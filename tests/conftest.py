@@ -18,6 +18,12 @@ from scaffold.generate import new
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def no_user_templates(monkeypatch):
+    """Tests see only the template directories they name."""
+    monkeypatch.delenv("KSCAFFOLD_TEMPLATES", raising=False)
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -16,10 +16,11 @@ import black
 import pytest
 
 from scaffold.errors import TemplateError, UsageError
-from scaffold.generate import new, template_roots
-from scaffold.kinds import builtin_templates, find_kind, kind_names
+from scaffold.generate import new
+from scaffold.kinds import find_kind, kind_names
 from scaffold.names import class_and_module
 from scaffold.render import environment, render
+from scaffold.sources import builtin_templates, search_path
 from scaffold.variables import safe_value
 from tests.conftest import generate
 
@@ -53,7 +54,7 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_builtin_kinds_are_found():
-    assert kind_names(template_roots()) == KINDS
+    assert kind_names(search_path()) == KINDS
 
 
 @pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
@@ -82,7 +83,7 @@ def test_parses_is_black_stable_and_imports_only_keras(rendered, combo):
 def test_templates_render_black_formatted_code(combo):
     """Built-in templates read like their output, and Black makes one pass, not two."""
     kind_name, values = combo
-    kind = find_kind(kind_name, template_roots())
+    kind = find_kind(kind_name, search_path())
     context = {
         v.name: safe_value(
             v, v.parse(values[v.name]) if v.name in values else v.default
@@ -90,7 +91,8 @@ def test_templates_render_black_formatted_code(combo):
         for v in kind.variables
     }
     context.update(zip(("class_name", "module"), class_and_module("Net")))
-    raw = render(environment(template_roots()), kind.files[0].template, context)
+    env = environment([s.path for s in search_path()], builtin_templates())
+    raw = render(env, kind.files[0].template, context)
     assert black.format_str(raw, mode=black.Mode()) == raw
 
 
@@ -168,7 +170,7 @@ def test_failure_while_rendering_writes_nothing(tmp_path):
             "Net",
             {},
             destination=dest,
-            roots=[templates, builtin_templates()],
+            template_dirs=[templates],
         )
     assert not dest.exists()
 
@@ -183,7 +185,7 @@ def test_rendered_code_that_does_not_parse_is_a_template_error(tmp_path):
             "Net",
             {},
             destination=tmp_path / "out",
-            roots=[templates, builtin_templates()],
+            template_dirs=[templates],
         )
     assert not (tmp_path / "out").exists()
 
@@ -207,7 +209,7 @@ def render_note(templates: Path, destination: Path, **values):
         "Net",
         values,
         destination=destination,
-        roots=[templates, builtin_templates()],
+        template_dirs=[templates],
     )
 
 

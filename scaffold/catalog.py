@@ -1,0 +1,57 @@
+"""Text for ``kscaffold list`` and ``kscaffold show``: what kinds exist and what they take."""
+
+from __future__ import annotations
+
+import textwrap
+
+from scaffold.kinds import Kind, find_kind, kind_layers
+from scaffold.sources import Source
+from scaffold.variables import Variable
+
+
+def _default(variable: Variable) -> str:
+    value = variable.default
+    if value is None:
+        return "-"
+    if variable.type == "int_list":
+        return ",".join(map(str, value)) or '""'
+    return str(value).lower() if variable.type == "bool" else str(value)
+
+
+def listing(sources: list[Source]) -> str:
+    """One paragraph per kind: name, origin (and what it overrides), description, options."""
+    lines = []
+    for name, layers in kind_layers(sources).items():
+        kind = find_kind(name, sources)
+        origin = layers[0].origin
+        if len(layers) > 1:
+            origin += " (overrides " + ", ".join(s.origin for s in layers[1:]) + ")"
+        lines.append(f"{name}  [{origin}]")
+        lines.append(f"    {kind.description}")
+        options = ", ".join(
+            f"{v.option} {v.type.upper()}={_default(v)}" for v in kind.variables
+        )
+        lines.append(f"    options: {options}")
+    return "\n".join(lines) + "\n"
+
+
+def details(kind: Kind) -> str:
+    """A kind's description, origin, files, and each variable with its type and default."""
+    lines = [
+        f"{kind.name}: {kind.description}",
+        f"from {kind.source.origin}: {kind.source.path}",
+        "files:",
+        *(f"  {f.path}  <-  {f.template}" for f in kind.files),
+        "variables (each is an option, or --set NAME=VALUE):",
+    ]
+    for v in kind.variables:
+        lines.append(f"  {v.option} {v.type.upper()}  (default: {_default(v)})")
+        text = (
+            f"{v.help} Accepts {v.expected()}."
+            if v.help
+            else f"Accepts {v.expected()}."
+        )
+        lines += textwrap.wrap(
+            text, width=88, initial_indent=" " * 6, subsequent_indent=" " * 6
+        )
+    return "\n".join(lines) + "\n"
