@@ -29,6 +29,7 @@ class ConfinedLoader(jinja2.BaseLoader):
     def __init__(self, roots: list[Path], builtin: Path) -> None:
         self.roots = roots
         self.builtin = builtin
+        self.served: set[str] = set()  # file names, to place errors in tracebacks
 
     def get_source(self, environment: jinja2.Environment, template: str):
         parts = split_template_path(template)  # refuses ".." parts
@@ -45,6 +46,7 @@ class ConfinedLoader(jinja2.BaseLoader):
                 )
             mtime = path.stat().st_mtime
             source = path.read_text(encoding="utf-8")
+            self.served.add(str(path))
             return (
                 source,
                 str(path),
@@ -71,16 +73,19 @@ def environment(roots: list[Path], builtin: Path) -> jinja2.Environment:
     return env
 
 
-def _location(exc: BaseException, fallback: str) -> str:
-    """``file:line`` of a template error, from Jinja's own error or the traceback."""
+def _location(env: jinja2.Environment, exc: BaseException, fallback: str) -> str:
+    """``file:line`` of a template error, from Jinja's own error or the traceback.
+
+    Jinja rewrites traceback frames to point into the template files it rendered.
+    """
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return f"{exc.filename or exc.name or fallback}:{exc.lineno}"
+    served = getattr(env.loader, "served", set())
     tb = exc.__traceback__
     where = fallback
     while tb is not None:
-        code = tb.tb_frame.f_code
-        if code.co_filename.endswith(".j2") or "template" in code.co_name:
-            where = f"{code.co_filename}:{tb.tb_lineno}"
+        if tb.tb_frame.f_code.co_filename in served:
+            where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
         tb = tb.tb_next
     return where
 
@@ -91,14 +96,16 @@ def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> s
         return env.get_template(template).render(context)
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name!r} not found") from None
-    except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
-        message = getattr(exc, "message", None) or str(exc)
-        raise TemplateError(f"{_location(exc, template)}: {message}") from None
+    except TemplateError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (whatever a template raises is its fault)
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        raise TemplateError(f"{_location(env, exc, template)}: {message}") from None
 
 
 def render_string(env: jinja2.Environment, source: str, context: dict[str, Any]) -> str:
     """Render a short template held in metadata (an output path)."""
     try:
         return env.from_string(source).render(context)
-    except jinja2.TemplateError as exc:
+    except Exception as exc:  # noqa: BLE001 (whatever a template raises is its fault)
         raise TemplateError(f"in {source!r}: {exc}") from None
