@@ -48,7 +48,9 @@ class OneLineErrors(click.Group):
 
     @staticmethod
     def _fail(message: str, code: int) -> None:
-        click.echo(f"Error: {message}", err=True)
+        # One line, always: a multi-line message (a library's) keeps its first line.
+        first = (message.strip().splitlines() or ["failed"])[0]
+        click.echo(f"Error: {first}", err=True)
         sys.exit(code)
 
 
@@ -239,6 +241,19 @@ def eject(kind: str, directory: str, force: bool) -> None:
     click.echo(f"  kscaffold new {kind} NAME --templates {directory}")
     click.echo(f"  export KSCAFFOLD_TEMPLATES={directory}")
     click.echo(f'  [tool.kscaffold] templates = ["{directory}"]   (in pyproject.toml)')
+
+
+@templates.command("check")
+@click.argument("directory", type=click.Path(path_type=Path))
+def check_templates(directory: Path) -> None:
+    """Render every kind in DIRECTORY with its defaults; import, build, train, save/load it."""
+    from scaffold.template_check import check_directory, report  # imports keras
+
+    results = check_directory(directory)
+    click.echo(report(results), nl=False)
+    failed = sum(not outcome.ok for _, outcome in results)
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 def main(prog_name: str = "kscaffold") -> None:

@@ -38,6 +38,7 @@ def format_python(source: str, mode: black.Mode, template: str) -> str:
     try:
         return black.format_str(source, mode=mode)
     except black.InvalidInput as exc:
+        first = (str(exc).strip().splitlines() or ["invalid input"])[0]
         raise TemplateError(
-            f"{template} rendered code that does not parse: {exc}"
+            f"{template} rendered code that does not parse: {first}"
         ) from None

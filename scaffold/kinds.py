@@ -9,7 +9,7 @@ and base templates, not kinds. The built-in kinds are described the same way.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.errors import TemplateError, UsageError
@@ -36,6 +36,7 @@ class Kind:
     variables: tuple[Variable, ...]
     files: tuple[OutputFile, ...]
     source: Source
+    check: dict = field(default_factory=dict)  # how `templates check` feeds the model
 
     def variable(self, name: str) -> Variable:
         for variable in self.variables:
@@ -77,6 +78,7 @@ def load_kind(source: Source, name: str) -> Kind:
         ),
         files=tuple(OutputFile(f"{name}/{out.template}", out.path) for out in outputs),
         source=source,
+        check=dict(meta.get("check", {})),
     )
 
 

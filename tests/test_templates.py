@@ -47,7 +47,9 @@ def fake_pack(root: Path, name: str, monkeypatch) -> Path:
 
 
 def docstring(destination: Path, **kwargs) -> str:
-    [target] = new("sequential", "Net", {}, destination=destination, force=True, **kwargs)
+    [target] = new(
+        "sequential", "Net", {}, destination=destination, force=True, **kwargs
+    )
     return target.path.read_text().split('"""')[1]
 
 

@@ -1,0 +1,70 @@
+"""``kscaffold templates check DIR``: render each kind of DIR with its defaults and prove it."""
+
+from __future__ import annotations
+
+import ast
+import tempfile
+from pathlib import Path
+
+import black
+
+from scaffold.errors import ScaffoldError, UsageError
+from scaffold.generate import render_files
+from scaffold.kinds import find_kind, kind_names
+from scaffold.sources import Source, search_path
+from scaffold.verify import InputSpec, Outcome, check_file
+
+
+def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
+    """``(kind, outcome)`` for every model of every kind defined in ``directory``."""
+    if not directory.is_dir():
+        raise UsageError(f"template directory {str(directory)!r} does not exist")
+    kinds = kind_names([Source(directory, "checked")])
+    if not kinds:
+        raise UsageError(f"{str(directory)!r} holds no kind (no <kind>/kind.toml)")
+    sources = search_path(cli_dirs=[directory])
+    results = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in kinds:
+            destination = Path(scratch) / name
+            try:
+                kind = find_kind(name, sources)
+                files = render_files(
+                    kind, "Checked", {}, sources=sources, destination=destination
+                )
+            except ScaffoldError as exc:
+                results.append((name, Outcome(name, "render", str(exc))))
+                continue
+            for relative, text in files:
+                if not relative.endswith(".py"):
+                    continue
+                try:
+                    ast.parse(text)
+                    if black.format_str(text, mode=black.Mode()) != text:
+                        results.append(
+                            (name, Outcome(relative, "format", "not Black-stable"))
+                        )
+                        continue
+                except (SyntaxError, black.InvalidInput) as exc:
+                    results.append((name, Outcome(relative, "format", str(exc))))
+                    continue
+                path = destination / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+                for outcome in check_file(path, InputSpec.from_metadata(kind.check)):
+                    results.append((name, outcome))
+    return results
+
+
+def report(results: list[tuple[str, Outcome]]) -> str:
+    """One row per model: kind, class, the stage it reached, and why it stopped there."""
+    rows = [("kind", "model", "result", "reason")]
+    rows += [
+        (kind, o.name, o.stage if not o.ok else "ok", o.reason) for kind, o in results
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3]
+        for row in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines) + "\n"

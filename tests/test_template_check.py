@@ -1,0 +1,112 @@
+"""`kscaffold templates check DIR`: eject then check passes; broken kinds fail at the right stage."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from scaffold.cli import cli
+from scaffold.sources import builtin_templates
+
+pytest.importorskip("keras")
+
+BROKEN = {
+    # The tutorial's mistake: no build(), so model.build() creates nothing.
+    "nobuild": (
+        "{% block build %}{% endblock %}",
+        "build",
+        "build() created no weights",
+    ),
+    # A get_config that forgets an argument: load_model would rebuild the wrong model.
+    "noconfig": (
+        "{% block get_config %}\n    def get_config(self):\n"
+        '        return {**super().get_config(), "units": list(self.units)}\n{% endblock %}',
+        "save/load",
+        "get_config() lacks outputs, activation, output_activation, dropout",
+    ),
+    # A train_step whose logs have no loss at all.
+    "noloss": (
+        "{% block train_step %}\n    def train_step(self, data):\n"
+        '        return {"steps": keras.ops.ones(())}\n{% endblock %}',
+        "train",
+        "train_step returned no 'loss'",
+    ),
+    # The tutorial's train_step: it never updates the loss tracker, so loss reads 0.0.
+    "zeroloss": (
+        "{% block train_step %}\n    def train_step(self, data):\n"
+        "        return {m.name: m.result() for m in self.metrics}\n{% endblock %}",
+        "train",
+        "loss is 0.0",
+    ),
+    # Rendered code that does not parse.
+    "noparse": (
+        "{% block call %}\n    def call(self, inputs:\n{% endblock %}",
+        "render",
+        "does not parse",
+    ),
+}
+
+
+def test_eject_then_check_passes(runner, tmp_path):
+    team = tmp_path / "team"
+    for kind in ("sequential", "conditional"):
+        assert (
+            runner.invoke(cli, ["templates", "eject", kind, str(team)]).exit_code == 0
+        )
+    result = runner.invoke(cli, ["templates", "check", str(team)])
+    assert result.exit_code == 0, result.output
+    rows = result.output.strip().splitlines()
+    assert rows[0].split() == ["kind", "model", "result", "reason"]
+    assert [row.split() for row in rows[1:]] == [
+        ["conditional", "Checked", "ok"],
+        ["sequential", "Checked", "ok"],
+    ]
+
+
+def test_broken_kinds_fail_at_the_stage_that_breaks(runner, tmp_path):
+    team = tmp_path / "team"
+    for name, (block, _, _) in BROKEN.items():
+        (team / name).mkdir(parents=True)
+        shutil.copy(builtin_templates() / "sequential" / "kind.toml", team / name)
+        (team / name / "model.py.j2").write_text(
+            '{% extends "builtin/sequential/model.py.j2" %}\n' + block + "\n"
+        )
+    result = runner.invoke(cli, ["templates", "check", str(team)])
+    assert result.exit_code == 1, result.output
+    rows = {line.split()[0]: line for line in result.output.strip().splitlines()[1:]}
+    assert sorted(rows) == sorted(BROKEN)
+    for name, (_, stage, reason) in BROKEN.items():
+        assert f"  {stage}  " in rows[name], rows[name]
+        assert reason in rows[name], rows[name]
+
+
+def test_check_of_a_missing_or_empty_directory_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(cli, ["templates", "check", str(tmp_path / "nope")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    result = runner.invoke(cli, ["templates", "check", str(tmp_path)])
+    assert result.exit_code == 2 and "holds no kind" in result.output
+
+
+def test_without_keras_the_check_says_what_to_install(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    team = tmp_path / "team"
+    shutil.copytree(builtin_templates() / "sequential", team / "sequential")
+    code = (
+        "import sys\n"
+        "sys.modules['keras'] = None  # as if keras were not installed\n"
+        "from scaffold.cli import cli\n"
+        f"cli.main(['templates', 'check', {str(team)!r}])\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        "Error: checking models needs keras and tensorflow (keras is missing): "
+        "pip install 'kscaffold[keras]'"
+    ]
