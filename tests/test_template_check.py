@@ -20,22 +20,28 @@ BROKEN = {
     ),
     # A get_config that forgets an argument: load_model would rebuild the wrong model.
     "noconfig": (
-        "{% block get_config %}\n    def get_config(self):\n"
-        '        return {**super().get_config(), "units": list(self.units)}\n{% endblock %}',
+        (
+            "{% block get_config %}\n    def get_config(self):\n"
+            '        return {**super().get_config(), "units": list(self.units)}\n{% endblock %}'
+        ),
         "save/load",
         "get_config() lacks outputs, activation, output_activation, dropout",
     ),
     # A train_step whose logs have no loss at all.
     "noloss": (
-        "{% block train_step %}\n    def train_step(self, data):\n"
-        '        return {"steps": keras.ops.ones(())}\n{% endblock %}',
+        (
+            "{% block train_step %}\n    def train_step(self, data):\n"
+            '        return {"steps": keras.ops.ones(())}\n{% endblock %}'
+        ),
         "train",
         "train_step returned no 'loss'",
     ),
     # The tutorial's train_step: it never updates the loss tracker, so loss reads 0.0.
     "zeroloss": (
-        "{% block train_step %}\n    def train_step(self, data):\n"
-        "        return {m.name: m.result() for m in self.metrics}\n{% endblock %}",
+        (
+            "{% block train_step %}\n    def train_step(self, data):\n"
+            "        return {m.name: m.result() for m in self.metrics}\n{% endblock %}"
+        ),
         "train",
         "loss is 0.0",
     ),
@@ -103,10 +109,16 @@ def test_without_keras_the_check_says_what_to_install(tmp_path):
         f"cli.main(['templates', 'check', {str(team)!r}])\n"
     )
     run = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
-        "Error: checking models needs keras and tensorflow (keras is missing): "
-        "pip install 'kscaffold[keras]'"
+        (
+            "Error: checking models needs keras and tensorflow (keras is missing): "
+            "pip install 'kscaffold[keras]'"
+        )
     ]

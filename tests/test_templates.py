@@ -58,7 +58,7 @@ def test_search_order_first_match_wins_per_file(tmp_path, monkeypatch):
     dest = project / "models"
     cli_dir = layer(tmp_path, "cli")
     env_dir = layer(tmp_path, "env")
-    pyproject_dir = layer(project, "pyproject")
+    layer(project, "pyproject")
     site = str(fake_pack(tmp_path, "pack", monkeypatch).parent)
     write(project / "pyproject.toml", '[tool.kscaffold]\ntemplates = ["pyproject"]\n')
     monkeypatch.setenv(
@@ -109,7 +109,7 @@ def test_a_directory_adds_a_kind_and_list_shows_layers(runner, tmp_path):
     write(team / "greeting" / "g.py.j2", "WORDS = {{ words }}\n")
     result = runner.invoke(cli, ["list", "--templates", str(team)])
     assert result.exit_code == 0, result.output
-    assert f"greeting  [--templates]" in result.output
+    assert "greeting  [--templates]" in result.output
     assert "options: --words STRING=hello" in result.output
     assert (
         "sequential  [built-in]" in result.output
