@@ -34,3 +34,52 @@ def test_no_stray_examples():
         "refresh.py"
     }
     assert {p.name for p in (ROOT / "examples").glob("*.py")} == expected
+
+
+TEAM = ROOT / "examples" / "team_templates"
+
+
+def test_team_templates_add_a_header_to_a_builtin_kind(runner, tmp_path):
+    result = runner.invoke(
+        cli, ["new", "sequential", "Net", "--templates", str(TEAM), "-o", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    source = (tmp_path / "net.py").read_text()
+    doc = source.split('"""')[1]
+    assert doc.startswith("Net: a Keras 3 model subclass")
+    assert doc.rstrip().endswith("Copyright (c) Example Corp. Internal use only.")
+    # Only the docstring differs from the built-in kind.
+    plain = runner.invoke(cli, ["new", "sequential", "Net", "--stdout"]).output
+    assert source.split('"""', 2)[2] == plain.split('"""', 2)[2]
+
+
+def test_team_templates_pass_their_own_check(runner):
+    pytest.importorskip("keras")
+    result = runner.invoke(cli, ["templates", "check", str(TEAM)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].split() == ["residual", "Checked", "ok"]
+
+
+def test_team_kind_with_the_builtin_train_step_partial_trains(runner, tmp_path):
+    pytest.importorskip("keras")
+    from scaffold.verify import InputSpec, check_file
+
+    result = runner.invoke(
+        cli,
+        [
+            "new",
+            "residual",
+            "Res",
+            "--train-step",
+            "--blocks",
+            "3",
+            "--templates",
+            str(TEAM),
+            "-o",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "def train_step(self, data):" in (tmp_path / "res.py").read_text()
+    [outcome] = check_file(tmp_path / "res.py", InputSpec(features=5))
+    assert outcome.ok, outcome
