@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from scaffold import catalog
+from scaffold.bootstrap import init as init_project
 from scaffold.eject import eject_kind
 from scaffold.errors import ScaffoldError
 from scaffold.generate import merge_assignments
@@ -94,7 +95,7 @@ def _kind_command(kind: Kind) -> click.Command:
 
     def run(
         name: str,
-        output: Path,
+        output: Path | None,
         force: bool,
         dry_run: bool,
         stdout: bool,
@@ -132,9 +133,10 @@ def _kind_command(kind: Kind) -> click.Command:
         click.Option(
             ["-o", "--output"],
             type=click.Path(file_okay=False, path_type=Path),
-            default=Path("."),
-            show_default=True,
-            help="Folder to write into (created if missing).",
+            default=None,
+            help="Folder to write into, created if missing [default: the current "
+            "folder; inside a project made by `kscaffold init`, its models package, "
+            "with a test in its tests folder].",
         ),
         TEMPLATES_OPTION,
         click.Option(["--force"], is_flag=True, help="Overwrite existing files."),
@@ -241,6 +243,49 @@ def eject(kind: str, directory: str, force: bool) -> None:
     click.echo(f"  kscaffold new {kind} NAME --templates {directory}")
     click.echo(f"  export KSCAFFOLD_TEMPLATES={directory}")
     click.echo(f'  [tool.kscaffold] templates = ["{directory}"]   (in pyproject.toml)')
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--name", help="The import package [default: from PATH].")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="KIND:ClassName",
+    help="A model to create (repeatable) [default: sequential:Classifier].",
+)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A model option, for every model whose kind has it (repeatable).",
+)
+@click.option("--templates", multiple=True, metavar="DIR", help=TEMPLATES_OPTION.help)
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
+def init(
+    path: Path,
+    name: str | None,
+    models: tuple[str, ...],
+    assignments: tuple[str, ...],
+    templates: tuple[str, ...],
+    force: bool,
+) -> None:
+    """Create a Keras project at PATH: package, models, train.py, tests."""
+    written = init_project(
+        path,
+        name=name,
+        models=models,
+        assignments=assignments,
+        force=force,
+        template_dirs=templates,
+    )
+    click.echo(f"created {path} ({len(written)} files)")
+    click.echo(
+        f"next: cd {path} && python3 -m venv .venv && .venv/bin/pip install -e ."
+    )
+    click.echo("      .venv/bin/python -m pytest")
 
 
 @templates.command("check")

@@ -6,10 +6,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import black
+import jinja2
+
 from scaffold.errors import TemplateError, UsageError
 from scaffold.formatting import black_mode, format_python
-from scaffold.kinds import Kind, find_kind
-from scaffold.names import class_and_module
+from scaffold.kinds import Kind, OutputFile, find_kind
+from scaffold.names import check_identifier, class_and_module
+from scaffold.project import project_settings
 from scaffold.render import environment, render, render_string
 from scaffold.sources import Source, builtin_templates, search_path
 from scaffold.variables import safe_value
@@ -17,6 +21,8 @@ from scaffold.writer import Target, plan, write
 
 # Context names every template gets; a kind may not declare variables with these names.
 BUILTIN_CONTEXT = ("class_name", "module")
+# The test written beside a model inside a project made by `kscaffold init`.
+MODEL_TEST = "_project/test_model.py.j2"
 
 
 def merge_assignments(
@@ -49,15 +55,29 @@ def resolve_values(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def render_files(
-    kind: Kind,
-    name: str,
-    raw: Mapping[str, Any],
-    *,
-    sources: list[Source],
-    destination: Path,
+def render_outputs(
+    env: jinja2.Environment,
+    outputs: Sequence[OutputFile],
+    context: dict[str, Any],
+    mode: black.Mode,
 ) -> list[tuple[str, str]]:
-    """Render and format every file of ``kind`` in memory: ``[(relative path, text)]``."""
+    """Render each output's path and text; Black-format the Python files."""
+    files = []
+    for output in outputs:
+        relative = render_string(env, output.path, context).strip()
+        text = render(env, output.template, context)
+        if relative.endswith(".py"):
+            text = format_python(text, mode, output.template)
+        files.append((relative, text))
+    return files
+
+
+def template_environment(sources: list[Source]) -> jinja2.Environment:
+    return environment([source.path for source in sources], builtin_templates())
+
+
+def kind_context(kind: Kind, name: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The validated, template-safe values of ``kind`` for class ``name``."""
     class_name, module = class_and_module(name)
     values = resolve_values(kind, raw)
     clash = set(BUILTIN_CONTEXT) & set(values)
@@ -67,16 +87,47 @@ def render_files(
         )
     context = {v.name: safe_value(v, values[v.name]) for v in kind.variables}
     context.update(class_name=class_name, module=module)
-    env = environment([source.path for source in sources], builtin_templates())
-    mode = black_mode(destination)
-    files = []
-    for output in kind.files:
-        relative = render_string(env, output.path, context).strip()
-        text = render(env, output.template, context)
-        if relative.endswith(".py"):
-            text = format_python(text, mode, output.template)
-        files.append((relative, text))
-    return files
+    return context
+
+
+def render_files(
+    kind: Kind,
+    name: str,
+    raw: Mapping[str, Any],
+    *,
+    sources: list[Source],
+    destination: Path,
+) -> list[tuple[str, str]]:
+    """Render and format every file of ``kind`` in memory: ``[(relative path, text)]``."""
+    context = kind_context(kind, name, raw)
+    env = template_environment(sources)
+    return render_outputs(env, kind.files, context, black_mode(destination))
+
+
+def render_model_test(
+    kind: Kind, name: str, package: str, *, sources: list[Source], destination: Path
+) -> tuple[str, str]:
+    """``test_<module>.py`` for class ``name`` of ``kind`` in ``package.models``.
+
+    It uses only pytest, numpy and keras, and feeds the model as the kind's
+    ``[check]`` table says.
+    """
+    class_name, module = class_and_module(name)
+    spec = kind.check
+    context = {
+        "class_name": class_name,
+        "module": module,
+        "package": check_identifier(package, "package"),
+        "features": int(spec.get("features", 8)),
+        "condition": bool(spec.get("condition", False)),
+    }
+    [test] = render_outputs(
+        template_environment(sources),
+        [OutputFile(MODEL_TEST, f"test_{module}.py")],
+        context,
+        black_mode(destination),
+    )
+    return test
 
 
 def new(
@@ -84,22 +135,33 @@ def new(
     name: str,
     raw: Mapping[str, Any],
     *,
-    destination: Path,
+    destination: Path | None = None,
     force: bool = False,
     dry_run: bool = False,
     template_dirs: Sequence[str | Path] = (),
 ) -> list[Target]:
     """Generate ``kind_name`` as class ``name`` into ``destination``.
 
-    Templates are searched in ``template_dirs``, then the other places
-    :func:`scaffold.sources.search_path` lists. Everything is validated, rendered
-    and formatted before the first byte is written; with ``dry_run`` nothing is
-    written at all. Returns the targets.
+    Without a destination, a project made by ``kscaffold init`` (its
+    ``[tool.kscaffold]`` settings, found from the current folder) gets the model in
+    its models package and a test in its tests folder; elsewhere the current folder
+    gets the model. Templates are searched in ``template_dirs``, then the other
+    places :func:`scaffold.sources.search_path` lists. Everything is validated,
+    rendered and formatted before the first byte is written; with ``dry_run``
+    nothing is written at all. Returns the targets.
     """
+    project = project_settings(Path.cwd()) if destination is None else None
+    if destination is None:
+        destination = project.models if project else Path(".")
     sources = search_path(cli_dirs=template_dirs, destination=destination)
     kind = find_kind(kind_name, sources)
     files = render_files(kind, name, raw, sources=sources, destination=destination)
     targets = plan(destination, files, force)
+    if project is not None:
+        test = render_model_test(
+            kind, name, project.package, sources=sources, destination=project.tests
+        )
+        targets += plan(project.tests, [test], force)
     if not dry_run:
         write(targets)
     return targets

@@ -109,6 +109,14 @@ def kind_layers(sources: list[Source]) -> dict[str, list[Source]]:
     return dict(sorted(layers.items()))
 
 
+def find_layout(name: str, sources: list[Source]) -> Kind:
+    """Load a layout that is not a kind of ``new`` (``_project``) from the first source."""
+    for source in sources:
+        if (source.path / name / METADATA).is_file():
+            return load_kind(source, name)
+    raise TemplateError(f"no {name!r} templates on the search path")
+
+
 def find_kind(name: str, sources: list[Source]) -> Kind:
     """Load the kind called ``name`` from the first source that has it."""
     for source in sources:

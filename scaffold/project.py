@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,32 @@ def tool_table(pyproject: Path, tool: str) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise UsageError(f"{str(pyproject)!r}: [tool.{tool}] must be a table")
     return table
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """Where ``kscaffold new`` puts models and tests inside a project made by ``init``."""
+
+    package: str
+    models: Path
+    tests: Path
+
+
+def project_settings(start: Path) -> ProjectSettings | None:
+    """The ``[tool.kscaffold]`` models/tests settings nearest ``start``, if any."""
+    pyproject = nearest_pyproject(start)
+    if pyproject is None:
+        return None
+    table = tool_table(pyproject, "kscaffold")
+    if "models" not in table:
+        return None
+    try:
+        package, models, tests = (
+            str(table[key]) for key in ("package", "models", "tests")
+        )
+    except KeyError as exc:
+        raise UsageError(
+            f"{str(pyproject)!r}: [tool.kscaffold] lacks {exc.args[0]!r}"
+        ) from None
+    root = pyproject.parent
+    return ProjectSettings(package, root / models, root / tests)

@@ -1,0 +1,151 @@
+"""``kscaffold init PATH``: a whole project, rendered in memory, staged, then moved into place.
+
+The project's own files come from the ``_project`` layout on the template search path;
+each model is rendered exactly as ``kscaffold new`` renders it, with its test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from scaffold.errors import ScaffoldError, TargetExistsError, UsageError, WriteError
+from scaffold.formatting import black_mode
+from scaffold.generate import (
+    merge_assignments,
+    render_files,
+    render_model_test,
+    render_outputs,
+    template_environment,
+)
+from scaffold.kinds import find_kind, find_layout
+from scaffold.names import check_identifier, class_and_module
+from scaffold.sources import search_path
+from scaffold.variables import safe_value
+from scaffold.writer import confine
+
+LAYOUT = "_project"
+DEFAULT_MODEL = "sequential:Classifier"
+
+
+def _model_specs(specs: Sequence[str]) -> list[tuple[str, str]]:
+    parsed = []
+    for spec in specs or [DEFAULT_MODEL]:
+        kind, colon, name = spec.partition(":")
+        if not colon or not kind or not name:
+            raise UsageError(f"--model {spec!r} is not KIND:ClassName")
+        parsed.append((kind, name))
+    modules = [class_and_module(name)[1] for _, name in parsed]
+    for module in modules:
+        if modules.count(module) > 1:
+            raise UsageError(f"two models would share the module {module!r}")
+    return parsed
+
+
+def render_project(
+    path: Path,
+    *,
+    name: str | None,
+    models: Sequence[str],
+    assignments: Sequence[str],
+    template_dirs: Sequence[str | Path],
+) -> list[tuple[str, str]]:
+    """Every file of the project, relative to ``path``, rendered and formatted."""
+    package = check_identifier(
+        name if name is not None else path.resolve().name.replace("-", "_"),
+        "--name" if name is not None else f"package name from PATH {str(path)!r}",
+    )
+    specs = _model_specs(models)
+    values = merge_assignments({}, assignments)
+    sources = search_path(cli_dirs=template_dirs, destination=path)
+    kinds = {kind: find_kind(kind, sources) for kind, _ in specs}
+    declared = {v.name for kind in kinds.values() for v in kind.variables}
+    unused = sorted(set(values) - declared)
+    if unused:
+        raise UsageError(f"--set {unused[0]!r}: no model's kind has that variable")
+
+    files = []
+    for kind_name, class_name in specs:
+        kind = kinds[kind_name]
+        own = {k: v for k, v in values.items() if k in {v.name for v in kind.variables}}
+        models_dir = path / package / "models"
+        for relative, text in render_files(
+            kind, class_name, own, sources=sources, destination=models_dir
+        ):
+            files.append((f"{package}/models/{relative}", text))
+        relative, text = render_model_test(
+            kind, class_name, package, sources=sources, destination=path / "tests"
+        )
+        files.append((f"tests/{relative}", text))
+
+    layout = find_layout(LAYOUT, sources)
+    context = {v.name: safe_value(v, package) for v in layout.variables}
+    context["models"] = [
+        dict(zip(("class_name", "module"), class_and_module(class_name)))
+        for _, class_name in specs
+    ]
+    env = template_environment(sources)
+    files += render_outputs(env, layout.files, context, black_mode(path))
+    return files
+
+
+def init(
+    path: Path,
+    *,
+    name: str | None = None,
+    models: Sequence[str] = (),
+    assignments: Sequence[str] = (),
+    force: bool = False,
+    template_dirs: Sequence[str | Path] = (),
+) -> list[str]:
+    """Create the project at ``path``; return the files written, relative to it.
+
+    A non-empty ``path`` is refused unless ``force``. Files are written to a staging
+    folder beside ``path`` and moved into place only when all are written, so a
+    failure leaves no partial project.
+    """
+    if path.exists() and not path.is_dir():
+        raise WriteError(f"{str(path)!r} exists and is not a directory")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise TargetExistsError(
+            f"{str(path)!r} is not empty; use --force to write into it"
+        )
+    files = render_project(
+        path,
+        name=name,
+        models=models,
+        assignments=assignments,
+        template_dirs=template_dirs,
+    )
+    targets = [(confine(path, relative), relative, text) for relative, text in files]
+    parent = path.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.kscaffold-"))
+    except OSError as exc:
+        raise WriteError(
+            f"cannot write to {str(parent)!r}: {exc.strerror or exc}"
+        ) from None
+    try:
+        for _, relative, text in targets:
+            staged = staging / relative
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_text(text, encoding="utf-8")
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+        if not path.exists():
+            staging.rename(path)  # one atomic step
+        else:  # --force into a folder with files: move file by file
+            for target, relative, _ in targets:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / relative, target)
+    except OSError as exc:
+        raise WriteError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    except ScaffoldError:
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [relative for _, relative, _ in targets]
