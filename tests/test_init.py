@@ -1,0 +1,333 @@
+"""`kscaffold init`: the project it creates, its refusals, and the proof that the project
+trains, passes its own tests, and scales out with tf.distribute."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scaffold.cli import cli
+from tests.conftest import tree
+
+MODELS = [
+    "--model", "sequential:Regressor", "--model", "conditional:Gate",
+    "--set", "outputs=1", "--set", "output_activation=linear",
+]  # fmt: skip
+
+
+def init(runner, path: Path, *args: str):
+    return runner.invoke(cli, ["init", str(path), *args])
+
+
+def test_init_creates_the_project(runner, tmp_path):
+    result = init(runner, tmp_path / "demo-app", *MODELS)
+    assert result.exit_code == 0, result.output
+    assert sorted(tree(tmp_path / "demo-app")) == [
+        ".gitignore", "README.md", "demo_app/__init__.py", "demo_app/models/__init__.py",
+        "demo_app/models/gate.py", "demo_app/models/regressor.py", "demo_app/train.py",
+        "pyproject.toml", "tests/test_gate.py", "tests/test_regressor.py", "tests/test_train.py",
+    ]  # fmt: skip
+    pyproject = (tmp_path / "demo-app" / "pyproject.toml").read_text()
+    assert 'name = "demo_app"' in pyproject and "[tool.kscaffold]" in pyproject
+    regressor = (
+        tmp_path / "demo-app" / "demo_app" / "models" / "regressor.py"
+    ).read_text()
+    assert "outputs=1," in regressor and 'output_activation="linear"' in regressor
+    # The model is exactly what `kscaffold new` writes.
+    same = runner.invoke(
+        cli,
+        [
+            "new",
+            "sequential",
+            "Regressor",
+            "--outputs",
+            "1",
+            "--output-activation",
+            "linear",
+            "--stdout",
+        ],
+    )
+    assert regressor == same.output
+    assert list(tmp_path.iterdir()) == [tmp_path / "demo-app"]  # no staging left behind
+
+
+def test_default_model_and_name(runner, tmp_path):
+    result = init(runner, tmp_path / "proj", "--name", "mypkg")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "proj" / "mypkg" / "models" / "classifier.py").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--name", "my-pkg"], "'my-pkg'"),
+        (["--name", "keras"], "'keras'"),
+        (["--model", "sequential"], "'sequential'"),
+        (["--model", "nope:Net"], "'nope'"),
+        (["--model", "sequential:class"], "'class'"),
+        (["--model", "sequential:Net", "--model", "conditional:NET"], "'net'"),
+        (["--set", "nope=1"], "'nope'"),
+        (["--set", "units=0"], "'0'"),
+    ],
+)
+def test_bad_names_and_options_exit_2_and_write_nothing(runner, tmp_path, args, named):
+    result = init(runner, tmp_path / "demo", *args)
+    assert result.exit_code == 2, result.output
+    [line] = result.output.strip().splitlines()
+    assert named in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_path_derived_name_is_refused(runner, tmp_path):
+    result = init(runner, tmp_path / "2fast")
+    assert result.exit_code == 2 and "'2fast'" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_non_empty_folder_is_refused_unless_force(runner, tmp_path):
+    target = tmp_path / "demo"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    result = init(runner, target)
+    assert result.exit_code == 1 and "not empty" in result.output
+    assert tree(target) == {"notes.txt": b"mine"}
+    result = init(runner, target, "--force")
+    assert result.exit_code == 0, result.output
+    assert (target / "notes.txt").read_text() == "mine"
+    assert (target / "demo" / "train.py").is_file()
+
+
+def test_a_failure_while_rendering_leaves_nothing(runner, tmp_path):
+    broken = tmp_path / "team"
+    (broken / "_project").mkdir(parents=True)
+    (broken / "_project" / "train.py.j2").write_text("{{ 1 / 0 }}\n")
+    result = init(runner, tmp_path / "demo", "--templates", str(broken))
+    assert result.exit_code == 1, result.output
+    assert "train.py.j2:1" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["team"]
+
+
+# --- the project works -----------------------------------------------------------------
+
+
+def run(*command, **kwargs):
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, **kwargs
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def project_env(project: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    env.pop("KSCAFFOLD_TEMPLATES", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """`kscaffold init demo`, then `kscaffold new` run inside it (the console script)."""
+    from click.testing import CliRunner
+
+    path = tmp_path_factory.mktemp("init") / "demo"
+    result = CliRunner().invoke(cli, ["init", str(path), *MODELS])
+    assert result.exit_code == 0, result.output
+    kscaffold = Path(sys.executable).parent / "kscaffold"
+    run(
+        str(kscaffold),
+        "new",
+        "sequential",
+        "Deep",
+        "--units",
+        "16,8",
+        "--outputs",
+        "1",
+        "--output-activation",
+        "linear",
+        "--accumulate",
+        "2",
+        cwd=path,
+    )
+    return path
+
+
+def test_new_inside_the_project_registers_the_model_and_its_test_passes(project):
+    pytest.importorskip("keras")
+    assert (project / "demo" / "models" / "deep.py").is_file()
+    assert (project / "tests" / "test_deep.py").is_file()
+    listed = run(
+        sys.executable,
+        "-c",
+        "from demo import models; print(*models.available())",
+        cwd=project,
+        env=project_env(project),
+    )
+    assert listed.stdout.split() == ["Deep", "Gate", "Regressor"]
+    tests = run(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_deep.py",
+        "tests/test_train.py",
+        cwd=project,
+        env=project_env(project),
+    )
+    # test_deep.py: 2 tests; test_train.py: one per registered model.
+    assert "5 passed" in tests.stdout, tests.stdout
+
+
+def trained_weights(project: Path, output: Path, model: str) -> list:
+    code = (
+        "import json, sys, keras, numpy as np\n"
+        "from demo import models\n"
+        "models.available()  # imports the model modules, registering their classes\n"
+        f"m = keras.saving.load_model({str(output / 'model.keras')!r})\n"
+        "print(json.dumps([np.asarray(w).tolist() for w in m.trainable_weights]))\n"
+    )
+    out = run(sys.executable, "-c", code, cwd=project, env=project_env(project))
+    import numpy as np
+
+    return [np.asarray(w) for w in json.loads(out.stdout.strip().splitlines()[-1])]
+
+
+def train(project: Path, output: Path, model: str, *extra: str, env=None):
+    command = [
+        sys.executable,
+        "-m",
+        "demo.train",
+        "--model",
+        model,
+        "--epochs",
+        "2",
+        "--samples",
+        "256",
+        "--batch-size",
+        "32",
+        "--validation-split",
+        "0.25",
+        "--no-shuffle",
+        "--verbose",
+        "0",
+        "--output",
+        str(output),
+        *extra,
+    ]
+    return run(*command, cwd=project, env=env or project_env(project))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["Regressor", "Gate", "Deep"])
+def test_mirrored_matches_one_device(project, tmp_path, model):
+    pytest.importorskip("keras")
+    import numpy as np
+
+    train(project, tmp_path / "one", model)
+    train(
+        project, tmp_path / "two", model, "--strategy", "mirrored", "--cpu-devices", "2"
+    )
+    one = trained_weights(project, tmp_path / "one", model)
+    two = trained_weights(project, tmp_path / "two", model)
+    diff = max(float(np.abs(a - b).max()) for a, b in zip(one, two))
+    print(f"MEASURED mirrored vs one device, {model}: {diff:.3g}")
+    # Measured 7.5e-9 to 4.5e-8 (float32 sums in another order); 1e-6 leaves room.
+    assert diff <= 1e-6
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_workers_train_together_to_identical_weights(project, tmp_path):
+    pytest.importorskip("keras")
+    import numpy as np
+
+    ports = [free_port(), free_port()]
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    workers = []
+    for index in range(2):
+        env = project_env(project)
+        env["TF_CONFIG"] = json.dumps(
+            {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "demo.train",
+            "--model",
+            "Regressor",
+            "--epochs",
+            "2",
+            "--samples",
+            "256",
+            "--validation-split",
+            "0.25",
+            "--no-shuffle",
+            "--verbose",
+            "0",
+            "--output",
+            str(tmp_path / "run"),
+            "--strategy",
+            "multiworker",
+        ]
+        workers.append(
+            subprocess.Popen(
+                command,
+                cwd=project,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    outputs = [w.communicate(timeout=600) for w in workers]
+    for worker, (out, err) in zip(workers, outputs):
+        assert worker.returncode == 0, err[-3000:]
+    summaries = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    assert [s["replicas"] for s in summaries] == [2, 2]
+    chief = trained_weights(project, tmp_path / "run", "Regressor")
+    other = trained_weights(project, tmp_path / "run" / "worker-1", "Regressor")
+    assert all(np.array_equal(a, b) for a, b in zip(chief, other))
+    # ...and the pair took the same steps as one device with the same global batch.
+    train(project, tmp_path / "one", "Regressor")
+    one = trained_weights(project, tmp_path / "one", "Regressor")
+    diff = max(float(np.abs(a - b).max()) for a, b in zip(one, chief))
+    print(f"MEASURED two workers vs one device: {diff:.3g}")
+    assert diff <= 1e-6
+
+
+@pytest.mark.slow
+def test_fresh_venv_installs_the_project_and_its_tests_pass(tmp_path):
+    """As a user would: init, a new venv, `pip install -e .`, `pytest`."""
+    kscaffold = Path(sys.executable).parent / "kscaffold"
+    run(str(kscaffold), "init", "demo", cwd=tmp_path)
+    project = tmp_path / "demo"
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", str(venv))
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")
+    }
+    run(str(venv / "bin" / "pip"), "install", "-q", "-e", ".", cwd=project, env=env)
+    tests = run(
+        str(venv / "bin" / "python"),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        cwd=project,
+        env=env,
+    )
+    # test_classifier.py: 2 tests; test_train.py: 1 per model.
+    assert "3 passed" in tests.stdout, tests.stdout
