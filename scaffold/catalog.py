@@ -27,6 +27,11 @@ def listing(sources: list[Source]) -> str:
         if len(layers) > 1:
             origin += " (overrides " + ", ".join(s.origin for s in layers[1:]) + ")"
         lines.append(f"{name}  [{origin}]")
+        for output in kind.files:
+            # A template file alone (no kind.toml) can replace the kind's own file.
+            owner = next(s for s in sources if (s.path / output.template).is_file())
+            if owner.path != kind.source.path:
+                lines.append(f"    {output.template} from {owner.origin}")
         lines.append(f"    {kind.description}")
         options = ", ".join(
             f"{v.option} {v.type.upper()}={_default(v)}" for v in kind.variables

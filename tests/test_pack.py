@@ -72,6 +72,7 @@ def test_installed_pack_adds_a_kind_and_overrides_a_builtin(tmp_path):
     listing = run(*kscaffold, "list", env=env, cwd=tmp_path).stdout
     assert "greeting  [pack 'team' (team_templates)]" in listing
     assert "sequential  [built-in]" in listing  # a template file alone is no kind.toml
+    assert "sequential/model.py.j2 from pack 'team' (team_templates)" in listing
 
     out = tmp_path / "out"
     run(
