@@ -71,8 +71,9 @@ def _keras():
     return keras, np
 
 
-def _import(path: Path):
-    name = f"_kscaffold_check_{path.stem}_{uuid.uuid4().hex[:8]}"
+def import_file(path: Path):
+    """Import the file at ``path`` as a new module with a unique name."""
+    name = f"_kscaffold_{path.stem}_{uuid.uuid4().hex[:8]}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -157,7 +158,7 @@ def check_file(path: Path, spec: InputSpec) -> list[Outcome]:
     """Check every keras.Model subclass defined in the file at ``path``."""
     keras, _ = _keras()
     try:
-        module = _import(path)
+        module = import_file(path)
     except Exception as exc:  # noqa: BLE001 (syntax errors, import errors, anything)
         return [Outcome(path.name, "import", _describe(exc))]
     classes = [

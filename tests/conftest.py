@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
-import uuid
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from click.testing import CliRunner
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from scaffold.generate import new
+from scaffold.verify import import_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,12 +36,16 @@ def generate(destination: Path, kind: str, name: str, **values) -> Path:
 
 def load_module(path: Path):
     """Import a generated file under a unique module name."""
-    name = f"{path.stem}_{uuid.uuid4().hex[:8]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_file(path)
+
+
+def run_ok(*command, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command; fail the test with the end of its output unless it succeeds."""
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, **kwargs
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from scaffold.cli import cli
+from tests.conftest import run_ok as run
 from tests.conftest import tree
 
 MODELS = [
@@ -116,14 +117,6 @@ def test_a_failure_while_rendering_leaves_nothing(runner, tmp_path):
 # --- the project works -----------------------------------------------------------------
 
 
-def run(*command, **kwargs):
-    done = subprocess.run(
-        command, capture_output=True, text=True, check=False, **kwargs
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done
-
-
 def project_env(project: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(project)}
     env.pop("KSCAFFOLD_TEMPLATES", None)
@@ -199,29 +192,18 @@ def trained_weights(project: Path, output: Path, model: str) -> list:
     return [np.asarray(w) for w in json.loads(out.stdout.strip().splitlines()[-1])]
 
 
-def train(project: Path, output: Path, model: str, *extra: str, env=None):
-    command = [
-        sys.executable,
-        "-m",
-        "demo.train",
-        "--model",
-        model,
-        "--epochs",
-        "2",
-        "--samples",
-        "256",
-        "--batch-size",
-        "32",
-        "--validation-split",
-        "0.25",
-        "--no-shuffle",
-        "--verbose",
-        "0",
-        "--output",
-        str(output),
-        *extra,
-    ]
-    return run(*command, cwd=project, env=env or project_env(project))
+def train_command(model: str, output: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "demo.train", "--model", model, "--epochs", "2",
+        "--samples", "256", "--batch-size", "32", "--validation-split", "0.25",
+        "--no-shuffle", "--verbose", "0", "--output", str(output), *extra,
+    ]  # fmt: skip
+
+
+def train(project: Path, output: Path, model: str, *extra: str):
+    return run(
+        *train_command(model, output, *extra), cwd=project, env=project_env(project)
+    )
 
 
 @pytest.mark.slow
@@ -261,26 +243,9 @@ def test_two_workers_train_together_to_identical_weights(project, tmp_path):
         env["TF_CONFIG"] = json.dumps(
             {"cluster": cluster, "task": {"type": "worker", "index": index}}
         )
-        command = [
-            sys.executable,
-            "-m",
-            "demo.train",
-            "--model",
-            "Regressor",
-            "--epochs",
-            "2",
-            "--samples",
-            "256",
-            "--validation-split",
-            "0.25",
-            "--no-shuffle",
-            "--verbose",
-            "0",
-            "--output",
-            str(tmp_path / "run"),
-            "--strategy",
-            "multiworker",
-        ]
+        command = train_command(
+            "Regressor", tmp_path / "run", "--strategy", "multiworker"
+        )
         workers.append(
             subprocess.Popen(
                 command,

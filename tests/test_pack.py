@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.conftest import run_ok as run
 
 PACK_PYPROJECT = """
 [build-system]
@@ -25,14 +25,6 @@ team = "team_templates"
 [tool.hatch.build.targets.wheel]
 packages = ["team_templates"]
 """
-
-
-def run(*command, **kwargs):
-    done = subprocess.run(
-        command, capture_output=True, text=True, check=False, **kwargs
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    return done
 
 
 @pytest.mark.slow

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import zipfile
 
 import pytest
 
 from tests.conftest import ROOT, generate, load_module
-
-
-def run(*command, **kwargs):
-    done = subprocess.run(
-        command, check=False, capture_output=True, text=True, **kwargs
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    return done
+from tests.conftest import run_ok as run
 
 
 @pytest.mark.slow
