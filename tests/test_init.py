@@ -296,3 +296,29 @@ def test_fresh_venv_installs_the_project_and_its_tests_pass(tmp_path):
     )
     # test_classifier.py: 2 tests; test_train.py: 1 per model.
     assert "3 passed" in tests.stdout, tests.stdout
+
+
+@pytest.mark.slow
+def test_train_reads_npz_and_csv_data(project, tmp_path):
+    pytest.importorskip("keras")
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, 3)).astype("float32")
+    y = x @ np.array([1.0, -2.0, 0.5], dtype="float32")
+    condition = (rng.random(128) < 0.5).astype("float32")
+    np.savez(tmp_path / "data.npz", x=x, y=y, condition=condition)
+    header = "a,b,c,gate,target"
+    rows = np.column_stack([x, condition, y])
+    np.savetxt(tmp_path / "data.csv", rows, delimiter=",", header=header, comments="")
+
+    for model, data, extra in [
+        ("Regressor", "data.npz", []),
+        ("Gate", "data.npz", []),
+        ("Regressor", "data.csv", ["--target", "target", "--condition", "gate"]),
+        ("Gate", "data.csv", ["--target", "target", "--condition", "gate"]),
+    ]:
+        output = tmp_path / f"{model}-{data}"
+        train(project, output, model, "--data", str(tmp_path / data), *extra)
+        loaded_inputs = trained_weights(project, output, model)[0].shape[0]
+        assert loaded_inputs == 3, (model, data)  # built for the file's 3 features
