@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from scaffold.errors import ScaffoldError, TargetExistsError, UsageError, WriteError
 from scaffold.formatting import black_mode
@@ -50,6 +51,7 @@ def render_project(
     *,
     name: str | None,
     models: Sequence[str],
+    values: Mapping[str, Any],
     assignments: Sequence[str],
     template_dirs: Sequence[str | Path],
 ) -> list[tuple[str, str]]:
@@ -59,13 +61,15 @@ def render_project(
         "--name" if name is not None else f"package name from PATH {str(path)!r}",
     )
     specs = _model_specs(models)
-    values = merge_assignments({}, assignments)
+    values = merge_assignments(
+        {k: v for k, v in values.items() if v is not None}, assignments
+    )
     sources = search_path(cli_dirs=template_dirs, destination=path)
     kinds = {kind: find_kind(kind, sources) for kind, _ in specs}
     declared = {v.name for kind in kinds.values() for v in kind.variables}
     unused = sorted(set(values) - declared)
     if unused:
-        raise UsageError(f"--set {unused[0]!r}: no model's kind has that variable")
+        raise UsageError(f"{unused[0]!r}: no model's kind has that variable")
 
     files = []
     for kind_name, class_name in specs:
@@ -97,6 +101,7 @@ def init(
     *,
     name: str | None = None,
     models: Sequence[str] = (),
+    values: Mapping[str, Any] | None = None,
     assignments: Sequence[str] = (),
     force: bool = False,
     template_dirs: Sequence[str | Path] = (),
@@ -117,6 +122,7 @@ def init(
         path,
         name=name,
         models=models,
+        values=values or {},
         assignments=assignments,
         template_dirs=template_dirs,
     )

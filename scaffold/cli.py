@@ -245,7 +245,27 @@ def eject(kind: str, directory: str, force: bool) -> None:
     click.echo(f'  [tool.kscaffold] templates = ["{directory}"]   (in pyproject.toml)')
 
 
-@cli.command()
+class InitCommand(click.Command):
+    """``kscaffold init``: besides its own options, every variable of the kinds found on
+    the template search path is an option, passed to each model whose kind has it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.own_params = list(self.params)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        sources = search_path(cli_dirs=_peek(args, "--templates"))
+        taken = {param.name for param in self.own_params}
+        variables: dict[str, Variable] = {}
+        for name in kind_names(sources):
+            for variable in find_kind(name, sources).variables:
+                if variable.name not in taken:
+                    variables.setdefault(variable.name, variable)
+        self.params = [*self.own_params, *map(_option, variables.values())]
+        return super().parse_args(ctx, args)
+
+
+@cli.command(cls=InitCommand)
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--name", help="The import package [default: from PATH].")
 @click.option(
@@ -271,12 +291,17 @@ def init(
     assignments: tuple[str, ...],
     templates: tuple[str, ...],
     force: bool,
+    **values: Any,
 ) -> None:
-    """Create a Keras project at PATH: package, models, train.py, tests."""
+    """Create a Keras project at PATH: package, models, train.py, tests.
+
+    Model options (--units, --accumulate ...) apply to every model whose kind has them.
+    """
     written = init_project(
         path,
         name=name,
         models=models,
+        values=values,
         assignments=assignments,
         force=force,
         template_dirs=templates,

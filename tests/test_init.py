@@ -58,6 +58,29 @@ def test_init_creates_the_project(runner, tmp_path):
     assert list(tmp_path.iterdir()) == [tmp_path / "demo-app"]  # no staging left behind
 
 
+def test_model_options_of_new_reach_every_model_that_has_them(runner, tmp_path):
+    result = init(
+        runner,
+        tmp_path / "demo",
+        "--model",
+        "sequential:Reg",
+        "--model",
+        "conditional:Gate",
+        "--units",
+        "16,8",
+        "--accumulate",
+        "2",
+        "--train-step",
+    )
+    assert result.exit_code == 0, result.output
+    for module in ("reg", "gate"):
+        source = (tmp_path / "demo" / "demo" / "models" / f"{module}.py").read_text()
+        assert "units=(16, 8)," in source and "accumulate_steps=2," in source
+    help_text = runner.invoke(cli, ["init", "--help"]).output
+    for option in ("--units", "--outputs", "--accumulate", "--train-step", "--set"):
+        assert option in help_text
+
+
 def test_default_model_and_name(runner, tmp_path):
     result = init(runner, tmp_path / "proj", "--name", "mypkg")
     assert result.exit_code == 0, result.output
@@ -75,6 +98,9 @@ def test_default_model_and_name(runner, tmp_path):
         (["--model", "sequential:Net", "--model", "conditional:NET"], "'net'"),
         (["--set", "nope=1"], "'nope'"),
         (["--set", "units=0"], "'0'"),
+        (["--units", "0"], "'0'"),
+        (["--accumulate", "1"], "'1'"),
+        (["--units", "4", "--set", "units=5"], "'units'"),
     ],
 )
 def test_bad_names_and_options_exit_2_and_write_nothing(runner, tmp_path, args, named):
