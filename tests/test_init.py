@@ -204,18 +204,22 @@ def test_new_inside_the_project_registers_the_model_and_its_test_passes(project)
     assert "5 passed" in tests.stdout, tests.stdout
 
 
-def trained_weights(project: Path, output: Path, model: str) -> list:
+def trained_weights(project: Path, *outputs: Path) -> list[list]:
+    """The trainable weights of each ``output/model.keras``, loaded in one process."""
+    paths = [str(output / "model.keras") for output in outputs]
     code = (
-        "import json, sys, keras, numpy as np\n"
+        "import json, keras, numpy as np\n"
         "from demo import models\n"
         "models.available()  # imports the model modules, registering their classes\n"
-        f"m = keras.saving.load_model({str(output / 'model.keras')!r})\n"
-        "print(json.dumps([np.asarray(w).tolist() for w in m.trainable_weights]))\n"
+        f"paths = {paths!r}\n"
+        "print(json.dumps([[np.asarray(w).tolist() for w in\n"
+        "    keras.saving.load_model(p).trainable_weights] for p in paths]))\n"
     )
     out = run(sys.executable, "-c", code, cwd=project, env=project_env(project))
     import numpy as np
 
-    return [np.asarray(w) for w in json.loads(out.stdout.strip().splitlines()[-1])]
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    return [[np.asarray(w) for w in weights] for weights in loaded]
 
 
 def train_command(model: str, output: Path, *extra: str) -> list[str]:
@@ -233,7 +237,8 @@ def train(project: Path, output: Path, model: str, *extra: str):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", ["Regressor", "Gate", "Deep"])
+# Gate: conditional; Deep: sequential with --accumulate 2.
+@pytest.mark.parametrize("model", ["Gate", "Deep"])
 def test_mirrored_matches_one_device(project, tmp_path, model):
     pytest.importorskip("keras")
     import numpy as np
@@ -242,8 +247,7 @@ def test_mirrored_matches_one_device(project, tmp_path, model):
     train(
         project, tmp_path / "two", model, "--strategy", "mirrored", "--cpu-devices", "2"
     )
-    one = trained_weights(project, tmp_path / "one", model)
-    two = trained_weights(project, tmp_path / "two", model)
+    one, two = trained_weights(project, tmp_path / "one", tmp_path / "two")
     diff = max(float(np.abs(a - b).max()) for a, b in zip(one, two))
     print(f"MEASURED mirrored vs one device, {model}: {diff:.3g}")
     # Measured 7.5e-9 to 4.5e-8 (float32 sums in another order); 1e-6 leaves room.
@@ -287,12 +291,13 @@ def test_two_workers_train_together_to_identical_weights(project, tmp_path):
         assert worker.returncode == 0, err[-3000:]
     summaries = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
     assert [s["replicas"] for s in summaries] == [2, 2]
-    chief = trained_weights(project, tmp_path / "run", "Regressor")
-    other = trained_weights(project, tmp_path / "run" / "worker-1", "Regressor")
+    chief, other = trained_weights(
+        project, tmp_path / "run", tmp_path / "run" / "worker-1"
+    )
     assert all(np.array_equal(a, b) for a, b in zip(chief, other))
     # ...and the pair took the same steps as one device with the same global batch.
     train(project, tmp_path / "one", "Regressor")
-    one = trained_weights(project, tmp_path / "one", "Regressor")
+    [one] = trained_weights(project, tmp_path / "one")
     diff = max(float(np.abs(a - b).max()) for a, b in zip(one, chief))
     print(f"MEASURED two workers vs one device: {diff:.3g}")
     assert diff <= 1e-6
@@ -338,13 +343,14 @@ def test_train_reads_npz_and_csv_data(project, tmp_path):
     rows = np.column_stack([x, condition, y])
     np.savetxt(tmp_path / "data.csv", rows, delimiter=",", header=header, comments="")
 
+    outputs = []
     for model, data, extra in [
         ("Regressor", "data.npz", []),
         ("Gate", "data.npz", []),
         ("Regressor", "data.csv", ["--target", "target", "--condition", "gate"]),
         ("Gate", "data.csv", ["--target", "target", "--condition", "gate"]),
     ]:
-        output = tmp_path / f"{model}-{data}"
-        train(project, output, model, "--data", str(tmp_path / data), *extra)
-        loaded_inputs = trained_weights(project, output, model)[0].shape[0]
-        assert loaded_inputs == 3, (model, data)  # built for the file's 3 features
+        outputs.append(tmp_path / f"{model}-{data}")
+        train(project, outputs[-1], model, "--data", str(tmp_path / data), *extra)
+    # Each model was built for the file's 3 features (the first kernel's input size).
+    assert [w[0].shape[0] for w in trained_weights(project, *outputs)] == [3, 3, 3, 3]
