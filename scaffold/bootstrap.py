@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from scaffold.errors import ScaffoldError, TargetExistsError, UsageError, WriteError
+from scaffold.errors import TargetExistsError, UsageError, WriteError
 from scaffold.formatting import black_mode
 from scaffold.generate import (
     merge_assignments,
@@ -26,7 +26,7 @@ from scaffold.kinds import find_kind, find_layout
 from scaffold.names import check_identifier, class_and_module
 from scaffold.sources import search_path
 from scaffold.variables import safe_value
-from scaffold.writer import confine
+from scaffold.writer import Target, current_umask, plan
 
 LAYOUT = "_project"
 DEFAULT_MODEL = "sequential:Classifier"
@@ -105,12 +105,13 @@ def init(
     assignments: Sequence[str] = (),
     force: bool = False,
     template_dirs: Sequence[str | Path] = (),
-) -> list[str]:
-    """Create the project at ``path``; return the files written, relative to it.
+) -> list[Target]:
+    """Create the project at ``path``; return what was written.
 
-    A non-empty ``path`` is refused unless ``force``. Files are written to a staging
-    folder beside ``path`` and moved into place only when all are written, so a
-    failure leaves no partial project.
+    A non-empty ``path`` is refused unless ``force``, which replaces the files the
+    project has in common with it (the CLI names them). Everything is checked, then
+    written to a staging folder beside ``path`` and moved into place, so a failure
+    leaves no partial project.
     """
     if path.exists() and not path.is_dir():
         raise WriteError(f"{str(path)!r} exists and is not a directory")
@@ -126,17 +127,23 @@ def init(
         assignments=assignments,
         template_dirs=template_dirs,
     )
-    targets = [(confine(path, relative), relative, text) for relative, text in files]
+    relatives = [relative for relative, _ in files]
+    for relative in relatives:
+        if relatives.count(relative) > 1:
+            raise UsageError(f"two files of the project would be {relative!r}")
+    # Every refusal (a folder or a symlink where a file goes) comes before any write.
+    targets = plan(path, files, force=True)
     parent = path.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.kscaffold-"))
+        os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes it private
     except OSError as exc:
         raise WriteError(
             f"cannot write to {str(parent)!r}: {exc.strerror or exc}"
         ) from None
     try:
-        for _, relative, text in targets:
+        for relative, text in files:
             staged = staging / relative
             staged.parent.mkdir(parents=True, exist_ok=True)
             staged.write_text(text, encoding="utf-8")
@@ -145,13 +152,11 @@ def init(
         if not path.exists():
             staging.rename(path)  # one atomic step
         else:  # --force into a folder with files: move file by file
-            for target, relative, _ in targets:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staging / relative, target)
+            for target, relative in zip(targets, relatives):
+                target.path.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / relative, target.path)
     except OSError as exc:
         raise WriteError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    except ScaffoldError:
-        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return [relative for _, relative, _ in targets]
+    return targets

@@ -306,6 +306,9 @@ def init(
         force=force,
         template_dirs=templates,
     )
+    for target in written:
+        if target.exists:
+            click.echo(f"overwrote {target.path}")
     click.echo(f"created {path} ({len(written)} files)")
     click.echo(
         f"next: cd {path} && python3 -m venv .venv && .venv/bin/pip install -e ."

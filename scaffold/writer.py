@@ -44,6 +44,9 @@ def plan(destination: Path, files: list[tuple[str, str]], force: bool) -> list[T
     targets = []
     for relative, text in files:
         path = confine(destination, relative)
+        blocked = next((f for f in path.parents if f.exists() and not f.is_dir()), None)
+        if blocked is not None:
+            raise WriteError(f"cannot write {str(path)!r}: {str(blocked)!r} is a file")
         if path.is_symlink() or (path.exists() and not path.is_file()):
             raise WriteError(f"refusing to replace {str(path)!r}: not a regular file")
         exists = path.exists()
@@ -63,14 +66,15 @@ def _write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
-def _umask() -> int:
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -30,6 +30,9 @@ BAD_INPUT = [
     (["new", "sequential", "ops"], "'ops'"),
     (["new", "sequential", "Keras"], "'keras'"),  # keras.py would shadow keras
     (["new", "sequential", "list"], "'list'"),
+    (["new", "sequential", "Json"], "'json'"),  # json.py beside the model breaks keras
+    (["new", "sequential", "Typing"], "'typing'"),
+    (["new", "sequential", "__init__"], "'__init__'"),
     (["new", "sequential", "Net", "--units", "64,x"], "'64,x'"),
     (["new", "sequential", "Net", "--units", "64,,32"], "'64,,32'"),
     (["new", "sequential", "Net", "--units", "0"], "'0'"),
@@ -61,6 +64,12 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(runner, tmp_path, args,
     assert named in lines[0]
     assert "Traceback" not in result.output
     assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("name", ["Bin", "Max", "Input", "Abs"])
+def test_names_that_shadow_nothing_are_accepted(runner, tmp_path, name):
+    result = runner.invoke(cli, ["new", "sequential", name, "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
 
 
 def test_unknown_kind_lists_the_valid_ones(runner):

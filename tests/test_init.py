@@ -130,6 +130,32 @@ def test_non_empty_folder_is_refused_unless_force(runner, tmp_path):
     assert (target / "demo" / "train.py").is_file()
 
 
+def test_force_names_what_it_replaces_and_checks_everything_first(runner, tmp_path):
+    target = tmp_path / "demo"
+    (target / "README.md").mkdir(parents=True)  # a folder where the project has a file
+    result = init(runner, target, "--force")
+    assert result.exit_code == 1 and "README.md" in result.output
+    assert tree(target) == {}
+    (target / "README.md").rmdir()
+    (target / "README.md").write_text("my notes")
+    result = init(runner, target, "--force")
+    assert result.exit_code == 0, result.output
+    assert f"overwrote {target / 'README.md'}" in result.output
+
+
+def test_a_model_whose_files_collide_with_the_project_is_refused(runner, tmp_path):
+    result = init(runner, tmp_path / "demo", "--model", "sequential:Train")
+    assert result.exit_code == 2 and "'tests/test_train.py'" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_project_folder_follows_the_umask(runner, tmp_path):
+    assert init(runner, tmp_path / "demo").exit_code == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "demo").stat().st_mode & 0o777 == 0o777 & ~mask
+
+
 def test_a_failure_while_rendering_leaves_nothing(runner, tmp_path):
     broken = tmp_path / "team"
     (broken / "_project").mkdir(parents=True)
