@@ -35,7 +35,7 @@ class ConditionalModel(keras.Model):
         self.activation = activation
         self.output_activation = output_activation
         self.dropout = dropout
-        # Sublayers follow the model's dtype policy, e.g. Net(dtype="float64").
+        # Sublayers follow the model's dtype policy: ConditionalModel(dtype="float64").
         dtype = self.dtype_policy
         # Hidden stack: edit widths and layers here; build() follows this list.
         self.hidden = []

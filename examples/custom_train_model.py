@@ -20,7 +20,7 @@ import tensorflow as tf
 
 @keras.saving.register_keras_serializable(package="custom_train_model")
 class CustomTrainModel(keras.Model):
-    """A stack of Dense layers ending in a 1-unit output layer."""
+    """A stack of Dense layers followed by a Dense output layer."""
 
     def __init__(
         self,
@@ -40,7 +40,7 @@ class CustomTrainModel(keras.Model):
         self.output_activation = output_activation
         self.dropout = dropout
         self.accumulate_steps = accumulate_steps
-        # Sublayers follow the model's dtype policy, e.g. Net(dtype="float64").
+        # Sublayers follow the model's dtype policy: CustomTrainModel(dtype="float64").
         dtype = self.dtype_policy
         # Hidden stack: edit widths and layers here; build() follows this list.
         self.hidden = []

@@ -14,7 +14,7 @@ import keras
 
 @keras.saving.register_keras_serializable(package="simple_sequential_model")
 class SimpleSequentialModel(keras.Model):
-    """A stack of Dense layers ending in a 10-unit output layer."""
+    """A stack of Dense layers followed by a Dense output layer."""
 
     def __init__(
         self,
@@ -32,7 +32,7 @@ class SimpleSequentialModel(keras.Model):
         self.activation = activation
         self.output_activation = output_activation
         self.dropout = dropout
-        # Sublayers follow the model's dtype policy, e.g. Net(dtype="float64").
+        # Sublayers follow the model's dtype policy: SimpleSequentialModel(dtype="float64").
         dtype = self.dtype_policy
         # Hidden stack: edit widths and layers here; build() follows this list.
         self.hidden = []

@@ -22,9 +22,6 @@ from scaffold.kinds import Kind, find_kind, kind_names
 from scaffold.sources import search_path
 from scaffold.variables import Variable
 
-# Options every kind's command has; a kind's variables may not reuse these names.
-COMMON = ("name", "output", "force", "dry_run", "stdout", "templates", "assignments")
-
 
 class OneLineErrors(click.Group):
     """A group whose failures print a single ``Error: ...`` line, no usage, no traceback."""
@@ -32,6 +29,9 @@ class OneLineErrors(click.Group):
     def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
         try:
             code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help())  # `kscaffold` alone: the help, not an error
+            sys.exit(exc.exit_code)
         except click.exceptions.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             self._fail(exc.format_message() + hint, exc.exit_code)
@@ -43,6 +43,8 @@ class OneLineErrors(click.Group):
             self._fail("aborted", 1)
         except BrokenPipeError:  # `kscaffold new ... --stdout | head`
             sys.exit(1)
+        except OSError as exc:  # printing to a full disk, say
+            self._fail(f"cannot write output: {exc.strerror or exc}", 1)
         if standalone_mode:
             sys.exit(code or 0)
         return code
@@ -69,33 +71,27 @@ def _option(variable: Variable) -> click.Option:
         return click.Option(
             [f"{variable.option}/--no-{variable.option[2:]}", variable.name],
             default=None,
-            help=variable.help,
-            show_default=str(variable.default).lower(),
+            help=f"{variable.help} [default: {str(variable.default).lower()}]",
         )
     default = variable.default
     if variable.type == "int_list" and default is not None:
-        default = ",".join(map(str, default))
+        default = ",".join(map(str, default)) or '""'
+    shown = f"; default: {default}" if default is not None else ""
     return click.Option(
         [variable.option, variable.name],
         type=str,
-        default=None,
+        default=None,  # None: not given, so --set may give it
         metavar=variable.type.upper(),
-        help=f"{variable.help} [{variable.expected()}]",
-        show_default=str(default) if default is not None else False,
+        help=f"{variable.help} [{variable.expected()}{shown}]",
     )
 
 
 def _kind_command(kind: Kind) -> click.Command:
     """A Click command for ``kscaffold new KIND`` built from the kind's metadata."""
-    taken = set(COMMON) & {v.name for v in kind.variables}
-    if taken:
-        raise ScaffoldError(
-            f"kind {kind.name!r}: variable {taken.pop()!r} clashes with an option"
-        )
 
     def run(
         name: str,
-        output: Path | None,
+        output: str | None,
         force: bool,
         dry_run: bool,
         stdout: bool,
@@ -107,7 +103,7 @@ def _kind_command(kind: Kind) -> click.Command:
             kind.name,
             name,
             merge_assignments(values, assignments),
-            destination=output,
+            destination=None if output is None else Path(output),
             force=force or stdout,
             dry_run=dry_run or stdout,
             template_dirs=templates,
@@ -132,8 +128,9 @@ def _kind_command(kind: Kind) -> click.Command:
         ),
         click.Option(
             ["-o", "--output"],
-            type=click.Path(file_okay=False, path_type=Path),
+            type=click.Path(file_okay=False),
             default=None,
+            callback=not_empty,
             help="Folder to write into, created if missing [default: the current "
             "folder; inside a project made by `kscaffold init`, its models package, "
             "with a test in its tests folder].",
@@ -158,10 +155,19 @@ def _kind_command(kind: Kind) -> click.Command:
     )
 
 
+def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Refuse "" where a path belongs: it would silently mean the current folder."""
+    values = value if isinstance(value, tuple) else (value,)
+    if any(v is not None and str(v) == "" for v in values):
+        raise click.BadParameter("must not be empty")
+    return value
+
+
 TEMPLATES_OPTION = click.Option(
     ["--templates"],
     multiple=True,
     metavar="DIR",
+    callback=not_empty,
     help="A template directory searched before the others (repeatable).",
 )
 
@@ -210,7 +216,13 @@ def new() -> None:
 
 
 @cli.command("list")
-@click.option("--templates", multiple=True, metavar="DIR", help=TEMPLATES_OPTION.help)
+@click.option(
+    "--templates",
+    multiple=True,
+    metavar="DIR",
+    callback=not_empty,
+    help=TEMPLATES_OPTION.help,
+)
 def list_kinds(templates: tuple[str, ...]) -> None:
     """List every kind: where it comes from, what it is, its options."""
     click.echo(catalog.listing(search_path(cli_dirs=templates)), nl=False)
@@ -218,7 +230,13 @@ def list_kinds(templates: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("kind")
-@click.option("--templates", multiple=True, metavar="DIR", help=TEMPLATES_OPTION.help)
+@click.option(
+    "--templates",
+    multiple=True,
+    metavar="DIR",
+    callback=not_empty,
+    help=TEMPLATES_OPTION.help,
+)
 def show(kind: str, templates: tuple[str, ...]) -> None:
     """Show a kind's variables: option, type, default, accepted values."""
     click.echo(
@@ -233,7 +251,9 @@ def templates() -> None:
 
 @templates.command()
 @click.argument("kind")
-@click.argument("directory", default="kscaffold_templates", required=False)
+@click.argument(
+    "directory", default="kscaffold_templates", required=False, callback=not_empty
+)
 @click.option("--force", is_flag=True, help="Replace an earlier copy of the kind.")
 def eject(kind: str, directory: str, force: bool) -> None:
     """Copy a built-in KIND into DIRECTORY (default: ./kscaffold_templates) to edit."""
@@ -266,7 +286,7 @@ class InitCommand(click.Command):
 
 
 @cli.command(cls=InitCommand)
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path(), callback=not_empty)
 @click.option("--name", help="The import package [default: from PATH].")
 @click.option(
     "--model",
@@ -282,10 +302,16 @@ class InitCommand(click.Command):
     metavar="NAME=VALUE",
     help="A model option, for every model whose kind has it (repeatable).",
 )
-@click.option("--templates", multiple=True, metavar="DIR", help=TEMPLATES_OPTION.help)
+@click.option(
+    "--templates",
+    multiple=True,
+    metavar="DIR",
+    callback=not_empty,
+    help=TEMPLATES_OPTION.help,
+)
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
 def init(
-    path: Path,
+    path: str,
     name: str | None,
     models: tuple[str, ...],
     assignments: tuple[str, ...],
@@ -298,7 +324,7 @@ def init(
     Model options (--units, --accumulate ...) apply to every model whose kind has them.
     """
     written = init_project(
-        path,
+        Path(path),
         name=name,
         models=models,
         values=values,
@@ -317,12 +343,12 @@ def init(
 
 
 @templates.command("check")
-@click.argument("directory", type=click.Path(path_type=Path))
-def check_templates(directory: Path) -> None:
+@click.argument("directory", type=click.Path(), callback=not_empty)
+def check_templates(directory: str) -> None:
     """Render every kind in DIRECTORY with its defaults; import, build, train, save/load it."""
     from scaffold.template_check import check_directory, report  # imports keras
 
-    results = check_directory(directory)
+    results = check_directory(Path(directory))
     click.echo(report(results), nl=False)
     failed = sum(not outcome.ok for _, outcome in results)
     if failed:

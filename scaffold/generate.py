@@ -9,7 +9,7 @@ from typing import Any
 import black
 import jinja2
 
-from scaffold.errors import TemplateError, UsageError
+from scaffold.errors import UsageError
 from scaffold.formatting import black_mode, format_python
 from scaffold.kinds import Kind, OutputFile, find_kind
 from scaffold.names import check_identifier, class_and_module
@@ -19,8 +19,6 @@ from scaffold.sources import Source, builtin_templates, search_path
 from scaffold.variables import safe_value
 from scaffold.writer import Target, plan, write
 
-# Context names every template gets; a kind may not declare variables with these names.
-BUILTIN_CONTEXT = ("class_name", "module")
 # The test written beside a model inside a project made by `kscaffold init`.
 MODEL_TEST = "_project/test_model.py.j2"
 
@@ -80,11 +78,6 @@ def kind_context(kind: Kind, name: str, raw: Mapping[str, Any]) -> dict[str, Any
     """The validated, template-safe values of ``kind`` for class ``name``."""
     class_name, module = class_and_module(name)
     values = resolve_values(kind, raw)
-    clash = set(BUILTIN_CONTEXT) & set(values)
-    if clash:
-        raise TemplateError(
-            f"kind {kind.name!r} may not declare variable {clash.pop()!r}"
-        )
     context = {v.name: safe_value(v, values[v.name]) for v in kind.variables}
     context.update(class_name=class_name, module=module)
     return context

@@ -17,6 +17,11 @@ from scaffold.sources import Source
 from scaffold.variables import Variable, variable_from_metadata
 
 METADATA = "kind.toml"
+# Names the command line already uses, and the names every template gets.
+RESERVED_VARIABLES = frozenset(
+    {"name", "output", "force", "dry_run", "stdout", "templates", "assignments", "set"}
+    | {"help", "version", "class_name", "module"}
+)
 
 
 @dataclass(frozen=True)
@@ -63,23 +68,46 @@ def load_kind(source: Source, name: str) -> Kind:
     files = meta.get("files", [])
     if not isinstance(variables, dict) or not isinstance(files, list) or not files:
         raise TemplateError(f"{path}: needs [variables.*] tables and a [[files]] list")
-    try:
-        outputs = tuple(OutputFile(f["template"], f["path"]) for f in files)
-    except (KeyError, TypeError):
+    if not isinstance(meta.get("description", ""), str):
+        raise TemplateError(f"{path}: description must be text")
+    if not all(
+        isinstance(f, dict)
+        and isinstance(f.get("template"), str)
+        and isinstance(f.get("path"), str)
+        for f in files
+    ):
         raise TemplateError(
-            f"{path}: each [[files]] needs 'template' and 'path'"
-        ) from None
+            f"{path}: each [[files]] needs 'template' and 'path' (text)"
+        )
+    for key in variables:
+        if not key.isidentifier() or not key.isascii() or key in RESERVED_VARIABLES:
+            raise TemplateError(
+                f"{path}: variable {key!r} must be a Python identifier and not one of "
+                + ", ".join(sorted(RESERVED_VARIABLES))
+            )
     return Kind(
         name=name,
-        description=str(meta.get("description", "")),
+        description=meta.get("description", ""),
         variables=tuple(
             variable_from_metadata(key, spec, str(path))
             for key, spec in variables.items()
         ),
-        files=tuple(OutputFile(f"{name}/{out.template}", out.path) for out in outputs),
+        files=tuple(OutputFile(f"{name}/{f['template']}", f["path"]) for f in files),
         source=source,
-        check=dict(meta.get("check", {})),
+        check=_check_table(meta.get("check", {}), path),
     )
+
+
+def _check_table(table: object, path: Path) -> dict:
+    """``[check]``: ``features`` (a positive integer) and ``condition`` (a boolean)."""
+    if not isinstance(table, dict) or set(table) - {"features", "condition"}:
+        raise TemplateError(f"{path}: [check] takes features and condition only")
+    features = table.get("features", 8)
+    if isinstance(features, bool) or not isinstance(features, int) or features < 1:
+        raise TemplateError(f"{path}: [check] features must be a positive integer")
+    if not isinstance(table.get("condition", False), bool):
+        raise TemplateError(f"{path}: [check] condition must be true or false")
+    return dict(table)
 
 
 def _is_kind_name(name: str) -> bool:

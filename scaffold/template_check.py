@@ -16,13 +16,25 @@ from scaffold.verify import InputSpec, Outcome, check_file
 
 
 def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
-    """``(kind, outcome)`` for every model of every kind defined in ``directory``."""
+    """``(kind, outcome)`` for every model of every kind ``directory`` defines or changes.
+
+    That is each kind with a ``kind.toml`` there, each kind whose folder there
+    overrides some of its files, and, when it holds shared partials (``_*/``),
+    every kind on the search path (rendered with defaults, which may not use them all).
+    """
     if not directory.is_dir():
-        raise UsageError(f"template directory {str(directory)!r} does not exist")
-    kinds = kind_names([Source(directory, "checked")])
-    if not kinds:
-        raise UsageError(f"{str(directory)!r} holds no kind (no <kind>/kind.toml)")
+        problem = "is not a directory" if directory.exists() else "does not exist"
+        raise UsageError(f"template directory {str(directory)!r} {problem}")
     sources = search_path(cli_dirs=[directory])
+    everything = set(kind_names(sources))
+    folders = [entry.name for entry in directory.iterdir() if entry.is_dir()]
+    kinds = sorted(
+        set(kind_names([Source(directory, "checked")]))
+        | (everything & set(folders))
+        | (everything if any(f.startswith("_") for f in folders) else set())
+    )
+    if not kinds:
+        raise UsageError(f"{str(directory)!r} holds no kind and overrides none")
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         for name in kinds:

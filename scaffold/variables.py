@@ -136,7 +136,7 @@ class Variable:
                 raise self._fail(raw) from None
             if isinstance(raw, bool) or not math.isfinite(value):
                 raise self._fail(raw)
-            return value
+            return value + 0.0  # -0.0 becomes 0.0
         if not isinstance(raw, str):
             raise self._fail(raw)
         return raw
@@ -187,6 +187,8 @@ def safe_value(variable: Variable, value: Any) -> Any:
 def variable_from_metadata(name: str, spec: dict[str, Any], source: str) -> Variable:
     """Build a :class:`Variable` from its table in a kind's metadata file."""
     where = f"{source}: variable {name!r}"
+    if not isinstance(spec, dict):
+        raise TemplateError(f"{where}: must be a table")
     known = {"type", "help", "default", "choices", *_BOUNDS}
     unknown = set(spec) - known
     if unknown:
@@ -201,6 +203,27 @@ def variable_from_metadata(name: str, spec: dict[str, Any], source: str) -> Vari
         choices = CHOICE_SETS[choices]
     if kind == "choice" and not choices:
         raise TemplateError(f"{where}: a choice variable needs choices")
+    for bound in _BOUNDS:
+        limit = spec.get(bound)
+        if limit is None:
+            continue
+        if kind not in ("int", "float", "int_list"):
+            raise TemplateError(f"{where}: {bound} applies to numbers only")
+        number = (int,) if kind in ("int", "int_list") else (int, float)
+        if isinstance(limit, bool) or not isinstance(limit, number):
+            raise TemplateError(
+                f"{where}: {bound} must be {'an integer' if number == (int,) else 'a number'}"
+            )
+    default = spec.get("default")
+    native = {
+        "bool": (bool,), "int": (int,), "float": (int, float), "int_list": (list,),
+        "choice": (str,), "identifier": (str,), "string": (str,),
+    }[kind]  # fmt: skip
+    if default is not None and (
+        not isinstance(default, native)
+        or (isinstance(default, bool) and kind != "bool")
+    ):
+        raise TemplateError(f"{where}: default {default!r} is not of type {kind}")
     variable = Variable(
         name=name,
         type=kind,

@@ -26,6 +26,8 @@ def confine(destination: Path, relative: str) -> Path:
     elsewhere are all refused.
     """
     parts = PurePosixPath(relative.replace("\\", "/"))
+    if relative.endswith(("/", "\\")) or relative.strip() in ("", "."):
+        raise UsageError(f"refusing to write {relative!r}: not a file name")
     if parts.is_absolute() or not parts.parts or ".." in parts.parts:
         raise UsageError(f"refusing to write {relative!r}: outside the destination")
     target = destination.joinpath(*parts.parts)

@@ -241,3 +241,53 @@ def test_new_does_not_import_keras_or_tensorflow(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "net.py").is_file()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["new", "sequential", "Net", "-o", ""],
+        ["new", "sequential", "Net", "--templates", ""],
+        ["init", ""],
+        ["templates", "check", ""],
+        ["templates", "eject", "sequential", ""],
+    ],
+)
+def test_an_empty_path_is_refused_not_taken_for_the_current_folder(
+    runner, tmp_path, monkeypatch, args
+):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "must not be empty" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_kscaffold_alone_prints_the_help(runner):
+    result = runner.invoke(cli, [])
+    assert result.output.startswith("Usage: ") and "Error" not in result.output
+
+
+def test_negative_zero_dropout_is_written_as_zero(runner):
+    result = runner.invoke(
+        cli, ["new", "sequential", "Net", "--dropout", "-0.0", "--stdout"]
+    )
+    assert "dropout=0.0," in result.output
+
+
+def test_a_full_disk_on_stdout_is_a_message(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(
+            [sys.executable, "-m", "scaffold", "new", "sequential", "Net", "--stdout"],
+            cwd=ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        "Error: cannot write output: No space left on device"
+    ]

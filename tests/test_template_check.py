@@ -91,7 +91,33 @@ def test_check_of_a_missing_or_empty_directory_is_a_usage_error(runner, tmp_path
     result = runner.invoke(cli, ["templates", "check", str(tmp_path / "nope")])
     assert result.exit_code == 2 and "does not exist" in result.output
     result = runner.invoke(cli, ["templates", "check", str(tmp_path)])
-    assert result.exit_code == 2 and "holds no kind" in result.output
+    assert result.exit_code == 2 and "holds no kind and overrides none" in result.output
+    (tmp_path / "file").write_text("")
+    result = runner.invoke(cli, ["templates", "check", str(tmp_path / "file")])
+    assert result.exit_code == 2 and "is not a directory" in result.output
+
+
+def test_check_covers_overridden_files_and_partials(runner, tmp_path):
+    team = tmp_path / "team"
+    (team / "sequential").mkdir(parents=True)
+    (team / "sequential" / "model.py.j2").write_text(
+        '{% extends "builtin/sequential/model.py.j2" %}\n'
+        "{% block class_doc %}{{ undefined_thing }}{% endblock %}\n"
+    )
+    result = runner.invoke(cli, ["templates", "check", str(team)])
+    assert result.exit_code == 1, result.output
+    [row] = result.output.strip().splitlines()[1:]
+    assert row.split()[:3] == ["sequential", "sequential", "render"]
+    assert "'undefined_thing' is undefined" in row
+    (team / "sequential" / "model.py.j2").unlink()
+    (team / "_common").mkdir()
+    (team / "_common" / "notes.j2").write_text("unused\n")
+    result = runner.invoke(cli, ["templates", "check", str(team)])
+    assert result.exit_code == 0, result.output
+    assert [r.split()[0] for r in result.output.strip().splitlines()[1:]] == [
+        "conditional",
+        "sequential",
+    ]
 
 
 def test_without_keras_the_check_says_what_to_install(tmp_path):

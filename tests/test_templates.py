@@ -337,3 +337,57 @@ def test_broken_metadata_is_named(runner, tmp_path):
     assert str(team / "tiny" / "kind.toml") in result.output
     with pytest.raises(TemplateError):
         new("tiny", "Net", {}, destination=tmp_path / "o", template_dirs=[team])
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        (
+            '[variables.w]\ntype = "int"\ndefault = 3\nge = "one"\n',
+            "ge must be an integer",
+        ),
+        (
+            '[variables.w]\ntype = "int"\ndefault = 3\nge = 1.5\n',
+            "ge must be an integer",
+        ),
+        (
+            '[variables.w]\ntype = "float"\ndefault = 3.0\nge = true\n',
+            "ge must be a number",
+        ),
+        ('[variables.w]\ntype = "bool"\ndefault = "yes"\n', "is not of type bool"),
+        ('[variables.w]\ntype = "int"\ndefault = "3"\n', "is not of type int"),
+        (
+            '[variables.w]\ntype = "choice"\nchoices = ["a"]\ndefault = "b"\n',
+            "bad default",
+        ),
+        ('[variables.Bad-Name]\ntype = "int"\ndefault = 1\n', "'Bad-Name'"),
+        ('[variables.help]\ntype = "int"\ndefault = 1\n', "'help'"),
+        ("variables = 5\n", "[variables.*] tables"),
+        ("description = 5\n", "description must be text"),
+        ("[check]\nfeatures = 'eight'\n", "features must be a positive integer"),
+    ],
+)
+def test_malformed_metadata_is_one_line_naming_the_file(runner, tmp_path, toml, says):
+    team = tmp_path / "team"
+    files = '[[files]]\ntemplate = "t.py.j2"\npath = "{{ module }}.py"\n'
+    write(team / "bad" / "kind.toml", toml + files)  # top-level keys before tables
+    write(team / "bad" / "t.py.j2", "X = 1\n")
+    for args in (
+        ["new", "bad", "Net", "-o", str(tmp_path / "o")],
+        ["list"],
+        ["show", "bad"],
+    ):
+        result = runner.invoke(cli, [*args, "--templates", str(team)])
+        assert result.exit_code == 1, result.output
+        [line] = result.output.strip().splitlines()
+        assert str(team / "bad" / "kind.toml") in line and says in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_rendered_path_that_names_a_folder_is_refused(runner, tmp_path):
+    team = tiny_kind(tmp_path / "team", "X = 1\n", path="{{ module }}/")
+    result = runner.invoke(
+        cli, ["new", "tiny", "Net", "-o", str(tmp_path / "o"), "--templates", str(team)]
+    )
+    assert result.exit_code == 2 and "'net/'" in result.output
+    assert not (tmp_path / "o").exists()
