@@ -163,13 +163,14 @@ def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
-TEMPLATES_OPTION = click.Option(
-    ["--templates"],
-    multiple=True,
-    metavar="DIR",
-    callback=not_empty,
-    help="A template directory searched before the others (repeatable).",
-)
+_TEMPLATES = {
+    "multiple": True,
+    "metavar": "DIR",
+    "callback": not_empty,
+    "help": "A template directory searched before the others (repeatable).",
+}
+TEMPLATES_OPTION = click.Option(["--templates"], **_TEMPLATES)  # for built commands
+templates_option = click.option("--templates", **_TEMPLATES)  # for decorated ones
 
 
 def _peek(args: list[str], *names: str) -> list[str]:
@@ -216,13 +217,7 @@ def new() -> None:
 
 
 @cli.command("list")
-@click.option(
-    "--templates",
-    multiple=True,
-    metavar="DIR",
-    callback=not_empty,
-    help=TEMPLATES_OPTION.help,
-)
+@templates_option
 def list_kinds(templates: tuple[str, ...]) -> None:
     """List every kind: where it comes from, what it is, its options."""
     click.echo(catalog.listing(search_path(cli_dirs=templates)), nl=False)
@@ -230,13 +225,7 @@ def list_kinds(templates: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("kind")
-@click.option(
-    "--templates",
-    multiple=True,
-    metavar="DIR",
-    callback=not_empty,
-    help=TEMPLATES_OPTION.help,
-)
+@templates_option
 def show(kind: str, templates: tuple[str, ...]) -> None:
     """Show a kind's variables: option, type, default, accepted values."""
     click.echo(
@@ -302,13 +291,7 @@ class InitCommand(click.Command):
     metavar="NAME=VALUE",
     help="A model option, for every model whose kind has it (repeatable).",
 )
-@click.option(
-    "--templates",
-    multiple=True,
-    metavar="DIR",
-    callback=not_empty,
-    help=TEMPLATES_OPTION.help,
-)
+@templates_option
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
 def init(
     path: str,
