@@ -106,13 +106,12 @@ def render_model_test(
     ``[check]`` table says.
     """
     class_name, module = class_and_module(name)
-    spec = kind.check
     context = {
         "class_name": class_name,
         "module": module,
         "package": check_identifier(package, "package"),
-        "features": int(spec.get("features", 8)),
-        "condition": bool(spec.get("condition", False)),
+        "features": kind.check.features,
+        "condition": kind.check.condition,
     }
     [test] = render_outputs(
         template_environment(sources),

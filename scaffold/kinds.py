@@ -9,7 +9,7 @@ and base templates, not kinds. The built-in kinds are described the same way.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import TemplateError, UsageError
@@ -22,6 +22,14 @@ RESERVED_VARIABLES = frozenset(
     {"name", "output", "force", "dry_run", "stdout", "templates", "assignments", "set"}
     | {"help", "version", "class_name", "module"}
 )
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What one example looks like (a kind's ``[check]`` table): how tests feed a model."""
+
+    features: int = 8  # the width of one example
+    condition: bool = False  # whether the model takes (features, condition)
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class Kind:
     variables: tuple[Variable, ...]
     files: tuple[OutputFile, ...]
     source: Source
-    check: dict = field(default_factory=dict)  # how `templates check` feeds the model
+    check: InputSpec = InputSpec()
 
     def variable(self, name: str) -> Variable:
         for variable in self.variables:
@@ -98,16 +106,17 @@ def load_kind(source: Source, name: str) -> Kind:
     )
 
 
-def _check_table(table: object, path: Path) -> dict:
+def _check_table(table: object, path: Path) -> InputSpec:
     """``[check]``: ``features`` (a positive integer) and ``condition`` (a boolean)."""
     if not isinstance(table, dict) or set(table) - {"features", "condition"}:
         raise TemplateError(f"{path}: [check] takes features and condition only")
     features = table.get("features", 8)
     if isinstance(features, bool) or not isinstance(features, int) or features < 1:
         raise TemplateError(f"{path}: [check] features must be a positive integer")
-    if not isinstance(table.get("condition", False), bool):
+    condition = table.get("condition", False)
+    if not isinstance(condition, bool):
         raise TemplateError(f"{path}: [check] condition must be true or false")
-    return dict(table)
+    return InputSpec(features=features, condition=condition)
 
 
 def _is_kind_name(name: str) -> bool:

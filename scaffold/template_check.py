@@ -12,7 +12,7 @@ from scaffold.errors import ScaffoldError, UsageError
 from scaffold.generate import render_files
 from scaffold.kinds import find_kind, kind_names
 from scaffold.sources import Source, search_path
-from scaffold.verify import InputSpec, Outcome, check_file
+from scaffold.verify import Outcome, check_file
 
 
 def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
@@ -63,7 +63,7 @@ def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
                 path = destination / relative
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text)
-                for outcome in check_file(path, InputSpec.from_metadata(kind.check)):
+                for outcome in check_file(path, kind.check):
                     results.append((name, outcome))
     return results
 

@@ -14,12 +14,11 @@ import os
 import sys
 import tempfile
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from scaffold.errors import ScaffoldError
+from scaffold.kinds import InputSpec
 
 STAGES = ("import", "build", "train", "save/load")
 
@@ -35,21 +34,6 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.stage == "ok"
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """What one example looks like."""
-
-    features: int = 8
-    condition: bool = False
-
-    @classmethod
-    def from_metadata(cls, table: Mapping[str, Any]) -> InputSpec:
-        return cls(
-            features=int(table.get("features", 8)),
-            condition=bool(table.get("condition", False)),
-        )
 
 
 def _describe(exc: BaseException) -> str:

@@ -62,7 +62,8 @@ def test_team_templates_pass_their_own_check(runner):
 
 def test_team_kind_with_the_builtin_train_step_partial_trains(runner, tmp_path):
     pytest.importorskip("keras")
-    from scaffold.verify import InputSpec, check_file
+    from scaffold.kinds import InputSpec
+    from scaffold.verify import check_file
 
     result = runner.invoke(
         cli,
