@@ -81,7 +81,12 @@ def render_project(
         ):
             files.append((f"{package}/models/{relative}", text))
         relative, text = render_model_test(
-            kind, class_name, package, sources=sources, destination=path / "tests"
+            kind,
+            class_name,
+            own,
+            import_from=f"{package}.models.{class_and_module(class_name)[1]}",
+            sources=sources,
+            destination=path / "tests",
         )
         files.append((f"tests/{relative}", text))
 

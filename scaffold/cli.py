@@ -19,8 +19,10 @@ from scaffold.errors import ScaffoldError
 from scaffold.generate import merge_assignments
 from scaffold.generate import new as generate_new
 from scaffold.kinds import Kind, find_kind, kind_names
+from scaffold.names import class_and_module
 from scaffold.sources import search_path
 from scaffold.variables import Variable
+from scaffold.writer import Target, write
 
 
 class OneLineErrors(click.Group):
@@ -97,6 +99,8 @@ def _kind_command(kind: Kind) -> click.Command:
         stdout: bool,
         templates: tuple[str, ...],
         assignments: tuple[str, ...],
+        with_test: bool,
+        verify: bool,
         **values: Any,
     ):
         targets = generate_new(
@@ -105,9 +109,14 @@ def _kind_command(kind: Kind) -> click.Command:
             merge_assignments(values, assignments),
             destination=None if output is None else Path(output),
             force=force or stdout,
-            dry_run=dry_run or stdout,
+            dry_run=True,
+            with_test=with_test,
             template_dirs=templates,
         )
+        if verify:
+            _verify(targets, name)
+        if not (dry_run or stdout):
+            write(targets)
         for target in targets:
             if stdout:
                 click.echo(target.text, nl=False)
@@ -145,14 +154,62 @@ def _kind_command(kind: Kind) -> click.Command:
         click.Option(
             ["--stdout"], is_flag=True, help="Print the code instead of writing it."
         ),
+        click.Option(
+            ["--with-test"],
+            is_flag=True,
+            help="Also write test_<module>.py (into tests/ when the folder has one).",
+        ),
+        click.Option(
+            ["--verify"],
+            is_flag=True,
+            help="Import, build, train and save/load the new model before writing it.",
+        ),
     ]
-    return click.Command(
+    return KindCommand(
         kind.name,
         callback=run,
         params=params,
         help=f"{kind.description}\n\nFrom {kind.source.origin}: {kind.source.path}",
         short_help=kind.description,
     )
+
+
+def _verify(targets: list[Target], name: str) -> None:
+    """Check the rendered model files (in a scratch folder); fail before writing."""
+    from scaffold.verify import check_texts, report  # imports keras
+
+    test = f"test_{class_and_module(name)[1]}.py"
+    outcomes = check_texts(
+        [(t.path.name, t.text) for t in targets if t.path.name != test]
+    )
+    click.echo(report(outcomes), nl=False, err=True)
+    if not all(outcome.ok for outcome in outcomes):
+        raise ScaffoldError("the new model failed its check; nothing was written")
+
+
+class KindCommand(click.Command):
+    """``kscaffold new KIND``: an option of another kind is refused by name."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            sources = ctx.meta.get("kscaffold.sources") or search_path()
+            owners = [
+                name
+                for name in kind_names(sources)
+                if any(
+                    exc.option_name in (v.option, f"--no-{v.option[2:]}")
+                    for v in find_kind(name, sources).variables
+                )
+            ]
+            if not owners:
+                raise
+            raise click.UsageError(
+                f"{exc.option_name} does not apply to kind {self.name!r}; "
+                f"it is an option of {', '.join(owners)}",
+                ctx,
+            ) from None
 
 
 def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

@@ -12,15 +12,12 @@ import jinja2
 from scaffold.errors import UsageError
 from scaffold.formatting import black_mode, format_python
 from scaffold.kinds import Kind, OutputFile, find_kind
-from scaffold.names import check_identifier, class_and_module
+from scaffold.names import Identifier, check_identifier, class_and_module
 from scaffold.project import project_settings
 from scaffold.render import environment, render, render_string
 from scaffold.sources import Source, builtin_templates, search_path
 from scaffold.variables import safe_value
 from scaffold.writer import Target, plan, write
-
-# The test written beside a model inside a project made by `kscaffold init`.
-MODEL_TEST = "_project/test_model.py.j2"
 
 
 def merge_assignments(
@@ -47,10 +44,29 @@ def resolve_values(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
             f"kind {kind.name!r} has no variable {min(unknown)!r}; its variables: "
             + ", ".join(v.name for v in kind.variables)
         )
-    return {
-        v.name: v.parse(raw[v.name]) if raw.get(v.name) is not None else v.default
+    given = {
+        v.name: v.parse(raw[v.name])
         for v in kind.variables
+        if raw.get(v.name) is not None
     }
+    values = {v.name: given.get(v.name, v.default) for v in kind.variables}
+    for variable in kind.variables:
+        if variable.name not in given:
+            continue
+        if variable.implies is not None:
+            target = kind.variable(variable.implies)
+            if given.get(target.name) is False:
+                raise UsageError(
+                    f"{variable.option} needs {target.option}; "
+                    f"drop --no-{target.option[2:]}"
+                )
+            values[target.name] = True
+    for variable in kind.variables:
+        if variable.name in given and variable.requires is not None:
+            target = kind.variable(variable.requires)
+            if values[target.name] is not True:
+                raise UsageError(f"{variable.option} applies only with {target.option}")
+    return values
 
 
 def render_outputs(
@@ -98,28 +114,38 @@ def render_files(
 
 
 def render_model_test(
-    kind: Kind, name: str, package: str, *, sources: list[Source], destination: Path
+    kind: Kind,
+    name: str,
+    raw: Mapping[str, Any],
+    *,
+    import_from: str,
+    sources: list[Source],
+    destination: Path,
+    path_setup: bool = False,
 ) -> tuple[str, str]:
-    """``test_<module>.py`` for class ``name`` of ``kind`` in ``package.models``.
+    """``test_<module>.py`` for class ``name`` of ``kind``, from the kind's test template.
 
-    It uses only pytest, numpy and keras, and feeds the model as the kind's
-    ``[check]`` table says.
+    The test imports the class from module ``import_from`` (dotted, e.g.
+    ``pkg.models.my_model``); with ``path_setup`` it first puts its folder's parent
+    on ``sys.path`` (a ``tests/`` folder beside the model file). It sees the same
+    values as the model's templates, and uses only pytest, numpy and keras.
     """
-    class_name, module = class_and_module(name)
-    context = {
-        "class_name": class_name,
-        "module": module,
-        "package": check_identifier(package, "package"),
-        "features": kind.check.features,
-        "condition": kind.check.condition,
-    }
+    context = kind_context(kind, name, raw)
+    parts = [check_identifier(part, "module path") for part in import_from.split(".")]
+    context.update(import_from=Identifier(".".join(parts)), path_setup=path_setup)
     [test] = render_outputs(
         template_environment(sources),
-        [OutputFile(MODEL_TEST, f"test_{module}.py")],
+        [OutputFile(kind.test, f"test_{context['module']}.py")],
         context,
         black_mode(destination),
     )
     return test
+
+
+def test_folder(destination: Path) -> Path:
+    """Where ``--with-test`` writes: ``destination/tests`` when it exists, else beside."""
+    tests = destination / "tests"
+    return tests if tests.is_dir() else destination
 
 
 def new(
@@ -130,6 +156,7 @@ def new(
     destination: Path | None = None,
     force: bool = False,
     dry_run: bool = False,
+    with_test: bool = False,
     template_dirs: Sequence[str | Path] = (),
 ) -> list[Target]:
     """Generate ``kind_name`` as class ``name`` into ``destination``.
@@ -137,7 +164,7 @@ def new(
     Without a destination, a project made by ``kscaffold init`` (its
     ``[tool.kscaffold]`` settings, found from the current folder) gets the model in
     its models package and a test in its tests folder; elsewhere the current folder
-    gets the model. Templates are searched in ``template_dirs``, then the other
+    gets the model, and with ``with_test`` a test (see :func:`test_folder`). Templates are searched in ``template_dirs``, then the other
     places :func:`scaffold.sources.search_path` lists. Everything is validated,
     rendered and formatted before the first byte is written; with ``dry_run``
     nothing is written at all. Returns the targets.
@@ -150,10 +177,28 @@ def new(
     files = render_files(kind, name, raw, sources=sources, destination=destination)
     targets = plan(destination, files, force)
     if project is not None:
+        module = class_and_module(name)[1]
         test = render_model_test(
-            kind, name, project.package, sources=sources, destination=project.tests
+            kind,
+            name,
+            raw,
+            import_from=f"{project.package}.models.{module}",
+            sources=sources,
+            destination=project.tests,
         )
         targets += plan(project.tests, [test], force)
+    elif with_test:
+        folder = test_folder(destination)
+        test = render_model_test(
+            kind,
+            name,
+            raw,
+            import_from=class_and_module(name)[1],
+            sources=sources,
+            destination=folder,
+            path_setup=folder != destination,
+        )
+        targets += plan(folder, [test], force)
     if not dry_run:
         write(targets)
     return targets

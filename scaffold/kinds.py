@@ -17,6 +17,8 @@ from scaffold.sources import Source
 from scaffold.variables import Variable, variable_from_metadata
 
 METADATA = "kind.toml"
+# The test template of a kind whose metadata names none: it suits models fed (batch, 8).
+DEFAULT_TEST = "_common/test_model.py.j2"
 # Names the command line already uses, and the names every template gets.
 RESERVED_VARIABLES = frozenset(
     {"name", "output", "force", "dry_run", "stdout", "templates", "assignments", "set"}
@@ -26,10 +28,15 @@ RESERVED_VARIABLES = frozenset(
 
 @dataclass(frozen=True)
 class InputSpec:
-    """What one example looks like (a kind's ``[check]`` table): how tests feed a model."""
+    """How to feed a model when checking it, where its own config cannot tell.
 
-    features: int = 8  # the width of one example
-    condition: bool = False  # whether the model takes (features, condition)
+    A kind's ``[check]`` table and the flags of ``kscaffold check`` fill it; None
+    means "work it out from the class" (see :mod:`scaffold.verify`).
+    """
+
+    shape: tuple[int, ...] | None = None  # one example's shape, e.g. (8,) or (16, 3)
+    condition: bool | None = None  # whether the model takes (features, condition)
+    batch_size: int | None = None  # the fixed batch size of a stateful model
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class Kind:
     files: tuple[OutputFile, ...]
     source: Source
     check: InputSpec = InputSpec()
+    # The template of the test `new --with-test` writes (and `init` always writes).
+    test: str = DEFAULT_TEST
 
     def variable(self, name: str) -> Variable:
         for variable in self.variables:
@@ -78,6 +87,8 @@ def load_kind(source: Source, name: str) -> Kind:
         raise TemplateError(f"{path}: needs [variables.*] tables and a [[files]] list")
     if not isinstance(meta.get("description", ""), str):
         raise TemplateError(f"{path}: description must be text")
+    if not isinstance(meta.get("test", ""), str):
+        raise TemplateError(f"{path}: test must name a template in the kind's folder")
     if not all(
         isinstance(f, dict)
         and isinstance(f.get("template"), str)
@@ -93,30 +104,56 @@ def load_kind(source: Source, name: str) -> Kind:
                 f"{path}: variable {key!r} must be a Python identifier and not one of "
                 + ", ".join(sorted(RESERVED_VARIABLES))
             )
+    declared = tuple(
+        variable_from_metadata(key, spec, str(path)) for key, spec in variables.items()
+    )
+    _check_links(declared, path)
     return Kind(
         name=name,
         description=meta.get("description", ""),
-        variables=tuple(
-            variable_from_metadata(key, spec, str(path))
-            for key, spec in variables.items()
-        ),
+        variables=declared,
         files=tuple(OutputFile(f"{name}/{f['template']}", f["path"]) for f in files),
         source=source,
         check=_check_table(meta.get("check", {}), path),
+        test=f"{name}/{meta['test']}" if meta.get("test") else DEFAULT_TEST,
     )
 
 
+def _check_links(variables: tuple[Variable, ...], path: Path) -> None:
+    """``requires`` and ``implies`` must name a bool variable of the same kind."""
+    bools = {v.name for v in variables if v.type == "bool"}
+    for variable in variables:
+        for key in ("requires", "implies"):
+            target = getattr(variable, key)
+            if target is not None and target not in bools:
+                raise TemplateError(
+                    f"{path}: variable {variable.name!r}: {key} must name a bool "
+                    f"variable of this kind, not {target!r}"
+                )
+
+
 def _check_table(table: object, path: Path) -> InputSpec:
-    """``[check]``: ``features`` (a positive integer) and ``condition`` (a boolean)."""
-    if not isinstance(table, dict) or set(table) - {"features", "condition"}:
-        raise TemplateError(f"{path}: [check] takes features and condition only")
-    features = table.get("features", 8)
-    if isinstance(features, bool) or not isinstance(features, int) or features < 1:
-        raise TemplateError(f"{path}: [check] features must be a positive integer")
-    condition = table.get("condition", False)
-    if not isinstance(condition, bool):
+    """``[check]``: ``shape`` (or ``features``, its one-number form), ``condition``
+    and ``batch_size``."""
+    keys = {"features", "shape", "condition", "batch_size"}
+    if not isinstance(table, dict) or set(table) - keys:
+        raise TemplateError(f"{path}: [check] takes {', '.join(sorted(keys))} only")
+    shape = table.get("shape", [table["features"]] if "features" in table else None)
+    sizes = [*(shape or []), table.get("batch_size", 1)]
+    if (shape is not None and (not isinstance(shape, list) or not shape)) or any(
+        isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes
+    ):
+        raise TemplateError(
+            f"{path}: [check] shape, features and batch_size take positive integers"
+        )
+    condition = table.get("condition")
+    if condition is not None and not isinstance(condition, bool):
         raise TemplateError(f"{path}: [check] condition must be true or false")
-    return InputSpec(features=features, condition=condition)
+    return InputSpec(
+        shape=None if shape is None else tuple(shape),
+        condition=condition,
+        batch_size=table.get("batch_size"),
+    )
 
 
 def _is_kind_name(name: str) -> bool:

@@ -13,6 +13,7 @@ from scaffold.generate import render_files
 from scaffold.kinds import find_kind, kind_names
 from scaffold.sources import Source, search_path
 from scaffold.verify import Outcome, check_file
+from scaffold.verify import report as verify_report
 
 
 def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
@@ -45,7 +46,7 @@ def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
                     kind, "Checked", {}, sources=sources, destination=destination
                 )
             except ScaffoldError as exc:
-                results.append((name, Outcome(name, "render", str(exc))))
+                results.append((name, Outcome("-", "render", str(exc), name)))
                 continue
             for relative, text in files:
                 if not relative.endswith(".py"):
@@ -54,11 +55,11 @@ def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
                     ast.parse(text)
                     if black.format_str(text, mode=black.Mode()) != text:
                         results.append(
-                            (name, Outcome(relative, "format", "not Black-stable"))
+                            (name, Outcome("-", "format", "not Black-stable", relative))
                         )
                         continue
                 except (SyntaxError, black.InvalidInput) as exc:
-                    results.append((name, Outcome(relative, "format", str(exc))))
+                    results.append((name, Outcome("-", "format", str(exc), relative)))
                     continue
                 path = destination / relative
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,14 +70,7 @@ def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
 
 
 def report(results: list[tuple[str, Outcome]]) -> str:
-    """One row per model: kind, class, the stage it reached, and why it stopped there."""
-    rows = [("kind", "model", "result", "reason")]
-    rows += [
-        (kind, o.name, o.stage if not o.ok else "ok", o.reason) for kind, o in results
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3]
-        for row in rows
-    ]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    """One row per model: kind, class, how far it got, and why it stopped there."""
+    return verify_report(
+        [Outcome(o.name, o.stage, o.reason, kind) for kind, o in results], "kind"
+    )

@@ -74,6 +74,9 @@ class Variable:
     default: Any = None
     choices: tuple[str, ...] = ()
     bounds: dict[str, float] = field(default_factory=dict)
+    # Another (bool) variable this one needs true, or turns on when given.
+    requires: str | None = None
+    implies: str | None = None
 
     @property
     def option(self) -> str:
@@ -184,12 +187,19 @@ def safe_value(variable: Variable, value: Any) -> Any:
     return PyLiteral(value)
 
 
+def _link(spec: dict[str, Any], key: str, where: str) -> str | None:
+    value = spec.get(key)
+    if value is not None and not isinstance(value, str):
+        raise TemplateError(f"{where}: {key} must name another variable")
+    return value
+
+
 def variable_from_metadata(name: str, spec: dict[str, Any], source: str) -> Variable:
     """Build a :class:`Variable` from its table in a kind's metadata file."""
     where = f"{source}: variable {name!r}"
     if not isinstance(spec, dict):
         raise TemplateError(f"{where}: must be a table")
-    known = {"type", "help", "default", "choices", *_BOUNDS}
+    known = {"type", "help", "default", "choices", "requires", "implies", *_BOUNDS}
     unknown = set(spec) - known
     if unknown:
         raise TemplateError(f"{where}: unknown keys {sorted(unknown)}")
@@ -230,6 +240,8 @@ def variable_from_metadata(name: str, spec: dict[str, Any], source: str) -> Vari
         help=str(spec.get("help", "")),
         choices=tuple(str(c) for c in choices),
         bounds={k: spec[k] for k in _BOUNDS if k in spec},
+        requires=_link(spec, "requires", where),
+        implies=_link(spec, "implies", where),
     )
     try:
         default = variable.parse(spec.get("default"))

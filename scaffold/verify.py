@@ -1,9 +1,21 @@
-"""Proving a generated file works: import it, build, train, save and load each model in it.
+"""Proving model code works: import a file, then build, train, save and load each class.
 
 This is the one module that imports keras (and through it tensorflow), and only when a
-check runs. How to feed a model comes from the ``[check]`` table of its kind's metadata:
-``features`` (the width of one example) and ``condition`` (whether the model takes
-``(features, condition)``).
+check runs. It needs no markers in the checked code: how to feed each class is read
+from the class itself, and an :class:`~scaffold.kinds.InputSpec` (a kind's ``[check]``
+table, or the flags of ``kscaffold check``) overrides what it reads:
+
+- a ``keras.layers.Layer`` that is not a Model is checked inside a functional model;
+- a model that overrides ``compile`` is adversarial (a GAN): built with
+  ``(None, latent_dim)``, compiled with its own defaults, fit on data of shape
+  ``data_shape`` without targets; every log must be finite and one must be a loss;
+- a model holding recurrent layers is fed ``(TIMESTEPS, features)`` sequences; with
+  stateful ones, batches of its ``batch_size``, unshuffled, states reset to compare;
+- a model whose ``call`` takes a second input (``call(x, condition)``) gets 0/1 floats;
+- otherwise examples of ``features`` (from the config, else 8) numbers.
+
+Supervised classes are trained on a target a differently seeded copy of the same class
+produces, so the target is certainly learnable: the loss must fall.
 """
 
 from __future__ import annotations
@@ -16,24 +28,49 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scaffold.errors import ScaffoldError
 from scaffold.kinds import InputSpec
 
 STAGES = ("import", "build", "train", "save/load")
+FEATURES = 8  # examples of a model that does not say its width
+TIMESTEPS = 16  # sequence length for recurrent models
+BATCH_SIZE = 32
+BATCHES = 8  # per epoch
+EPOCHS = 5
+ANY_INPUT = InputSpec()  # nothing overridden: everything read from the class
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """How far one class got: the stage it failed at (or "ok") and why."""
+    """How far one class got: the stage it failed at (or "ok", "skipped") and why."""
 
     name: str
     stage: str
     reason: str = ""
+    file: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.stage == "ok"
+        return self.stage in ("ok", "skipped")
+
+
+class CheckFailed(Exception):
+    """A class failed a stage for a reason the check states itself."""
+
+
+@dataclass(frozen=True)
+class Feeding:
+    """How one class is fed: what the check worked out, or was told."""
+
+    layer: bool  # a Layer checked inside a functional model
+    adversarial: bool  # fit(x) without targets, compiled with its own defaults
+    shape: tuple[int, ...]  # one example of the data fit sees
+    build_shape: tuple[int, ...]  # one example of what call() takes
+    condition: bool
+    batch_size: int
+    stateful: bool
 
 
 def _describe(exc: BaseException) -> str:
@@ -65,93 +102,241 @@ def import_file(path: Path):
     return module
 
 
-def _missing_config_keys(cls, model) -> list[str]:
-    """Constructor arguments that get_config() does not record (lost on load)."""
-    parameters = inspect.signature(cls.__init__).parameters.values()
-    wanted = [
-        p.name
-        for p in parameters
+def _parameters(function) -> list[inspect.Parameter]:
+    return [
+        p
+        for p in inspect.signature(function).parameters.values()
         if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     ]
-    config = model.get_config()
-    return [name for name in wanted if name not in config]
 
 
-def _data(np, spec: InputSpec, n: int = 256):
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, spec.features)).astype("float32")
-    if spec.condition:
+def _missing_config_keys(cls, config: dict[str, Any]) -> list[str]:
+    """Constructor arguments that get_config() does not record (lost on load)."""
+    return [p.name for p in _parameters(cls.__init__) if p.name not in config]
+
+
+def _sublayers(keras, layer) -> list:
+    """Every layer inside ``layer``, at any depth."""
+    found, todo = [], list(getattr(layer, "_layers", []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo.extend(getattr(child, "_layers", []))
+    return found
+
+
+def _takes_condition(cls) -> bool:
+    """Whether ``call`` takes a second input besides ``inputs`` (and training/mask)."""
+    names = [p.name for p in _parameters(cls.call)]
+    return len([n for n in names if n not in ("training", "mask")]) > 1
+
+
+def _sizes(config: dict[str, Any], key: str) -> tuple[int, ...]:
+    value = config.get(key)
+    value = [value] if isinstance(value, int) else value
+    if not value or not all(isinstance(n, int) and n > 0 for n in value):
+        raise CheckFailed(
+            f"get_config() has no usable {key!r}; give the shape with --input-shape"
+        )
+    return tuple(value)
+
+
+def feeding(keras, cls, instance, spec: InputSpec) -> Feeding:
+    """Work out how to feed ``instance`` of ``cls``; ``spec`` overrides what it finds."""
+    config = instance.get_config()
+    layer = not isinstance(instance, keras.Model)
+    adversarial = not layer and cls.compile is not keras.Model.compile
+    recurrent = [
+        child
+        for child in _sublayers(keras, instance)
+        if isinstance(child, keras.layers.RNN)
+    ]
+    stateful = any(child.stateful for child in recurrent)
+    if spec.shape is not None:
+        shape = spec.shape
+    elif adversarial:
+        shape = _sizes(config, "data_shape")
+    elif recurrent:
+        shape = (TIMESTEPS, config.get("features", FEATURES))
+    else:
+        shape = (config.get("features", FEATURES),)
+    batch_size = spec.batch_size or (config.get("batch_size") if stateful else None)
+    if stateful and not batch_size:
+        raise CheckFailed("a stateful model needs a fixed batch size: --batch-size")
+    return Feeding(
+        layer=layer,
+        adversarial=adversarial,
+        shape=shape,
+        build_shape=_sizes(config, "latent_dim") if adversarial else shape,
+        condition=(
+            spec.condition if spec.condition is not None else _takes_condition(cls)
+        ),
+        batch_size=batch_size or BATCH_SIZE,
+        stateful=stateful,
+    )
+
+
+def _data(np, feed: Feeding, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    n = feed.batch_size * BATCHES
+    x = rng.normal(size=(n, *feed.shape)).astype("float32")
+    if feed.condition:
         # float 0/1, not bool: bool inputs break fit under tf.distribute.
         return (x, (rng.random(n) < 0.5).astype("float32"))
     return x
 
 
-def check_class(cls, spec: InputSpec) -> Outcome:
-    """Build, train and round-trip one keras.Model subclass; stop at the first failure."""
+def _reset_states(keras, model) -> None:
+    for child in _sublayers(keras, model):
+        if isinstance(child, keras.layers.RNN) and child.stateful:
+            child.reset_state()
+
+
+def _built(keras, cls, feed: Feeding, seed: int):
+    """A seeded, built instance: the class itself, or a functional model around a layer."""
+    keras.utils.set_random_seed(seed)
+    instance = cls()
+    batch = feed.batch_size if feed.stateful else None
+    instance.build((batch, *feed.build_shape))
+    if not instance.weights:
+        raise CheckFailed("build() created no weights")
+    if not feed.layer:
+        return instance
+    inputs = keras.Input(feed.shape)
+    outputs = instance(inputs)
+    declared = tuple(instance.compute_output_shape((None, *feed.shape)))
+    if declared != tuple(outputs.shape):
+        raise CheckFailed(
+            f"compute_output_shape gives {declared}, call gives {tuple(outputs.shape)}"
+        )
+    return keras.Model(inputs, outputs)
+
+
+def _predict(keras, model, x, feed: Feeding):
+    if feed.stateful:
+        _reset_states(keras, model)
+    return model.predict(x, batch_size=feed.batch_size, verbose=0)
+
+
+def _train(keras, np, model, teacher, x, feed: Feeding) -> None:
+    fit = {"batch_size": feed.batch_size, "shuffle": False, "verbose": 0}
+    if feed.adversarial:
+        model.compile()  # its own defaults: optimizers and loss
+        logs = model.fit(x, epochs=2, **fit).history
+        if not any(name.endswith("loss") for name in logs):
+            raise CheckFailed(f"train_step reported no loss (logs: {sorted(logs)})")
+        bad = [name for name, values in logs.items() if not np.all(np.isfinite(values))]
+        if bad:
+            raise CheckFailed(f"{bad[0]} is not finite: {logs[bad[0]][-1]}")
+        return
+    y = np.asarray(_predict(keras, teacher, x, feed))
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    losses = model.fit(x, y, epochs=EPOCHS, **fit).history.get("loss")
+    if not losses:
+        raise CheckFailed("train_step returned no 'loss'")
+    if not all(np.isfinite(losses)) or min(losses) <= 0:
+        raise CheckFailed(f"loss is {losses[-1]} (the loss tracker is not updated?)")
+    if not losses[-1] < losses[0]:
+        raise CheckFailed(f"loss did not fall: {losses[0]:.4g} -> {losses[-1]:.4g}")
+
+
+def check_class(cls, spec: InputSpec = ANY_INPUT) -> Outcome:
+    """Build, train and round-trip one Model or Layer subclass; stop at the first failure."""
     keras, np = _keras()
     name = cls.__name__
+    required = [p.name for p in _parameters(cls.__init__) if p.default is p.empty]
+    if required:
+        return Outcome(name, "skipped", f"its constructor needs {', '.join(required)}")
     stage = "build"
     try:
-        keras.utils.set_random_seed(0)
-        model = cls()
-        model.build((None, spec.features))
-        if not model.weights:
-            return Outcome(name, stage, "build() created no weights")
+        feed = feeding(keras, cls, cls(), spec)
+        model = _built(keras, cls, feed, seed=0)
         stage = "train"
-        x = _data(np, spec)
-        # A differently seeded copy provides a target the model can certainly learn.
-        keras.utils.set_random_seed(1)
-        teacher = cls()
-        teacher.build((None, spec.features))
-        y = np.asarray(teacher.predict(x, verbose=0))
-        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
-        history = model.fit(
-            x, y, batch_size=32, epochs=5, verbose=0, shuffle=False
-        ).history
-        losses = history.get("loss")
-        if not losses:
-            return Outcome(name, stage, "train_step returned no 'loss'")
-        if not all(np.isfinite(losses)) or min(losses) <= 0:
-            return Outcome(
-                name, stage, f"loss is {losses[-1]} (the loss tracker is not updated?)"
-            )
-        if not losses[-1] < losses[0]:
-            return Outcome(
-                name, stage, f"loss did not fall: {losses[0]:.4g} -> {losses[-1]:.4g}"
-            )
+        x = _data(np, feed)
+        teacher = None if feed.adversarial else _built(keras, cls, feed, seed=1)
+        _train(keras, np, model, teacher, x, feed)
         stage = "save/load"
-        missing = _missing_config_keys(cls, model)
+        instance = model if not feed.layer else model.layers[-1]
+        missing = _missing_config_keys(cls, instance.get_config())
         if missing:
-            return Outcome(name, stage, f"get_config() lacks {', '.join(missing)}")
+            raise CheckFailed(f"get_config() lacks {', '.join(missing)}")
         with tempfile.TemporaryDirectory() as folder:
             saved = Path(folder) / "model.keras"
             model.save(saved)
             loaded = keras.saving.load_model(saved)
-        before, after = model.predict(x, verbose=0), loaded.predict(x, verbose=0)
+        probe = (
+            np.random.default_rng(2)
+            .normal(size=(feed.batch_size * 2, *feed.build_shape))
+            .astype("float32")
+            if feed.adversarial
+            else x
+        )
+        before, after = _predict(keras, model, probe, feed), _predict(
+            keras, loaded, probe, feed
+        )
         if not np.array_equal(before, after):
             diff = float(np.max(np.abs(before - after)))
-            return Outcome(
-                name, stage, f"loaded model predicts differently (max diff {diff:.3g})"
+            raise CheckFailed(
+                f"loaded model predicts differently (max diff {diff:.3g})"
             )
+    except CheckFailed as exc:
+        return Outcome(name, stage, str(exc))
     except Exception as exc:  # noqa: BLE001 (a user's model may fail any way)
         return Outcome(name, stage, _describe(exc))
     return Outcome(name, "ok")
 
 
-def check_file(path: Path, spec: InputSpec) -> list[Outcome]:
-    """Check every keras.Model subclass defined in the file at ``path``."""
+def check_file(path: Path, spec: InputSpec = ANY_INPUT) -> list[Outcome]:
+    """Check every Model and Layer subclass defined in the file at ``path``."""
     keras, _ = _keras()
     try:
         module = import_file(path)
     except Exception as exc:  # noqa: BLE001 (syntax errors, import errors, anything)
-        return [Outcome(path.name, "import", _describe(exc))]
+        return [Outcome("-", "import", _describe(exc), str(path))]
     classes = [
         obj
         for obj in vars(module).values()
         if isinstance(obj, type)
-        and issubclass(obj, keras.Model)
+        and issubclass(obj, keras.layers.Layer)
         and obj.__module__ == module.__name__
     ]
     if not classes:
-        return [Outcome(path.name, "import", "defines no keras.Model subclass")]
-    return [check_class(cls, spec) for cls in classes]
+        reason = "defines no keras.Model or keras.layers.Layer subclass"
+        return [Outcome("-", "import", reason, str(path))]
+    return [
+        Outcome(o.name, o.stage, o.reason, str(path))
+        for o in (check_class(cls, spec) for cls in classes)
+    ]
+
+
+def check_texts(
+    files: list[tuple[str, str]], spec: InputSpec = ANY_INPUT
+) -> list[Outcome]:
+    """Check rendered Python files ``[(file name, text)]`` from a scratch folder."""
+    outcomes = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, text in files:
+            if not name.endswith(".py"):
+                continue
+            path = Path(scratch) / name
+            path.write_text(text, encoding="utf-8")
+            outcomes += [
+                Outcome(o.name, o.stage, o.reason, name) for o in check_file(path, spec)
+            ]
+    return outcomes
+
+
+def _result(stage: str) -> str:
+    return stage if stage in ("ok", "skipped") else f"failed at {stage}"
+
+
+def report(outcomes: list[Outcome], first: str = "file") -> str:
+    """One row per class: where it is, its name, how far it got, and why it stopped."""
+    rows = [(first, "class", "result", "reason")]
+    rows += [(o.file, o.name, _result(o.stage), o.reason) for o in outcomes]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3]
+        for row in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
