@@ -18,7 +18,7 @@ from scaffold.eject import eject_kind
 from scaffold.errors import ScaffoldError
 from scaffold.generate import merge_assignments
 from scaffold.generate import new as generate_new
-from scaffold.kinds import Kind, find_kind, kind_names
+from scaffold.kinds import InputSpec, Kind, find_kind, kind_names
 from scaffold.names import class_and_module
 from scaffold.sources import search_path
 from scaffold.variables import Variable
@@ -392,6 +392,60 @@ def check_templates(directory: str) -> None:
     click.echo(report(results), nl=False)
     failed = sum(not outcome.ok for _, outcome in results)
     if failed:
+        raise click.exceptions.Exit(1)
+
+
+def _shape(ctx: click.Context, param: click.Parameter, value: str | None):
+    """``--input-shape 16,3``: one example's shape, positive integers."""
+    if value is None:
+        return None
+    try:
+        sizes = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise click.BadParameter(
+            f"{value!r} is not comma-separated positive integers, e.g. 8 or 16,3"
+        )
+    return sizes
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(), callback=not_empty)
+@click.option(
+    "--input-shape",
+    callback=_shape,
+    metavar="N[,N...]",
+    help="One example's shape, e.g. 8 or 16,3 [default: read from each class].",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    help="Batch size (a stateful model's fixed one) [default: its batch_size, or 32].",
+)
+def check_models(
+    paths: tuple[str, ...], input_shape: tuple[int, ...] | None, batch_size: int | None
+) -> None:
+    """Import each file, then build, train, save and load every model and layer in it.
+
+    One row per class: the stage it reached (import, build, train, save/load) and the
+    reason it stopped; exit 1 if any failed. A folder means the .py files in it.
+    """
+    from scaffold.verify import check_file, report  # imports keras
+
+    files = []
+    for path in map(Path, paths):
+        if not path.exists():
+            raise click.BadParameter(f"{str(path)!r} does not exist", param_hint="PATH")
+        files += sorted(path.glob("*.py")) if path.is_dir() else [path]
+    if not files:
+        raise click.BadParameter(
+            f"no .py files in {', '.join(paths)}", param_hint="PATH"
+        )
+    spec = InputSpec(shape=input_shape, batch_size=batch_size)
+    outcomes = [outcome for path in files for outcome in check_file(path, spec)]
+    click.echo(report(outcomes), nl=False)
+    if not all(outcome.ok for outcome in outcomes):
         raise click.exceptions.Exit(1)
 
 

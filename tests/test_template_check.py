@@ -83,7 +83,7 @@ def test_broken_kinds_fail_at_the_stage_that_breaks(runner, tmp_path):
     rows = {line.split()[0]: line for line in result.output.strip().splitlines()[1:]}
     assert sorted(rows) == sorted(BROKEN)
     for name, (_, stage, reason) in BROKEN.items():
-        assert f"  {stage}  " in rows[name], rows[name]
+        assert f"failed at {stage}  " in rows[name], rows[name]
         assert reason in rows[name], rows[name]
 
 
@@ -107,7 +107,7 @@ def test_check_covers_overridden_files_and_partials(runner, tmp_path):
     result = runner.invoke(cli, ["templates", "check", str(team)])
     assert result.exit_code == 1, result.output
     [row] = result.output.strip().splitlines()[1:]
-    assert row.split()[:3] == ["sequential", "sequential", "render"]
+    assert row.split()[:4] == ["sequential", "-", "failed", "at"]
     assert "'undefined_thing' is undefined" in row
     (team / "sequential" / "model.py.j2").unlink()
     (team / "_common").mkdir()
