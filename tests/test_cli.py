@@ -50,7 +50,19 @@ BAD_INPUT = [
     (["new", "sequential", "Net", "--no-such-option"], "--no-such-option"),
     (["new", "sequential"], "NAME"),
     (["new", "conditional", "Net", "--units", "a"], "'a'"),
-]
+    # Options that contradict each other, or belong to another kind.
+    (["new", "sequential", "Net", "--accumulate", "2", "--no-train-step"], "--accumulate needs --train-step"),
+    (["new", "layer", "Net", "--accumulate", "2"], "--accumulate does not apply to kind 'layer'"),
+    (["new", "layer", "Net", "--no-train-step"], "--no-train-step does not apply to kind 'layer'"),
+    (["new", "gan", "Net", "--horizon", "3"], "--horizon does not apply to kind 'gan'"),
+    (["new", "recurrent", "Net", "--batch-size", "16"], "--batch-size applies only with --stateful"),
+    (["new", "recurrent", "Net", "--batch-size", "16", "--no-stateful"], "--batch-size applies only with --stateful"),
+    (["new", "recurrent", "Net", "--cell", "rnn"], "'rnn'"),
+    (["new", "recurrent", "Net", "--horizon", "0"], "'0'"),
+    (["new", "gan", "Net", "--data-shape", "28,0"], "'28,0'"),
+    (["new", "gan", "Net", "--latent-dim", "0"], "'0'"),
+    (["new", "layer", "Net", "--units", "0"], "'0'"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("args", "named"), BAD_INPUT)
@@ -74,7 +86,7 @@ def test_names_that_shadow_nothing_are_accepted(runner, tmp_path, name):
 
 def test_unknown_kind_lists_the_valid_ones(runner):
     result = runner.invoke(cli, ["new", "mlp", "Net"])
-    assert "choose from: conditional, sequential" in result.output
+    assert "choose from: conditional, gan, layer, recurrent, sequential" in result.output
 
 
 def test_writes_snake_case_file_in_output_dir(runner, tmp_path):
@@ -291,3 +303,35 @@ def test_a_full_disk_on_stdout_is_a_message(tmp_path):
     assert run.stderr.strip().splitlines() == [
         "Error: cannot write output: No space left on device"
     ]
+
+
+def test_with_test_goes_beside_the_model_or_into_tests(runner, tmp_path):
+    result = runner.invoke(
+        cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--with-test"]
+    )
+    assert result.exit_code == 0, result.output
+    beside = (tmp_path / "test_net.py").read_text()
+    assert "from net import Net\n" in beside and "sys.path" not in beside
+    (tmp_path / "tests").mkdir()
+    result = runner.invoke(
+        cli, ["new", "sequential", "Other", "-o", str(tmp_path), "--with-test"]
+    )
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "test_other.py").exists()
+    inside = (tmp_path / "tests" / "test_other.py").read_text()
+    assert "from other import Other  # noqa: E402" in inside
+    assert (
+        "sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))"
+        in inside
+    )
+
+
+def test_with_test_keeps_an_existing_test(runner, tmp_path):
+    (tmp_path / "test_net.py").write_text("# mine\n")
+    result = runner.invoke(
+        cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--with-test"]
+    )
+    assert result.exit_code == 1
+    assert "test_net.py" in result.output and "--force" in result.output
+    assert not (tmp_path / "net.py").exists()
+    assert (tmp_path / "test_net.py").read_text() == "# mine\n"
