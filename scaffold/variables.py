@@ -77,6 +77,7 @@ class Variable:
     # Another (bool) variable this one needs true, or turns on when given.
     requires: str | None = None
     implies: str | None = None
+    min_items: int = 0  # an int_list's shortest length
 
     @property
     def option(self) -> str:
@@ -89,7 +90,10 @@ class Variable:
         if self.type == "choice":
             return "one of " + ", ".join(self.choices)
         if self.type == "int_list":
-            return "comma-separated integers" + (f", each {limits}" if limits else "")
+            least = f"at least {self.min_items} " if self.min_items else ""
+            return f"{least}comma-separated integers" + (
+                f", each {limits}" if limits else ""
+            )
         if self.type == "identifier":
             return "a Python identifier"
         if self.type == "bool":
@@ -162,6 +166,8 @@ class Variable:
             check_identifier(value, self.option)
         elif self.type == "choice" and value not in self.choices:
             raise self._fail(raw)
+        if self.type == "int_list" and len(value) < self.min_items:
+            raise self._fail(raw)
         numbers = value if self.type == "int_list" else (value,)
         if self.type in ("int", "float", "int_list"):
             for number in numbers:
@@ -187,6 +193,15 @@ def safe_value(variable: Variable, value: Any) -> Any:
     return PyLiteral(value)
 
 
+def _min_items(spec: dict[str, Any], kind: str, where: str) -> int:
+    value = spec.get("min_items", 0)
+    if "min_items" in spec and kind != "int_list":
+        raise TemplateError(f"{where}: min_items applies to int_list only")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TemplateError(f"{where}: min_items must be a non-negative integer")
+    return value
+
+
 def _link(spec: dict[str, Any], key: str, where: str) -> str | None:
     value = spec.get(key)
     if value is not None and not isinstance(value, str):
@@ -199,7 +214,8 @@ def variable_from_metadata(name: str, spec: dict[str, Any], source: str) -> Vari
     where = f"{source}: variable {name!r}"
     if not isinstance(spec, dict):
         raise TemplateError(f"{where}: must be a table")
-    known = {"type", "help", "default", "choices", "requires", "implies", *_BOUNDS}
+    known = {"type", "help", "default", "choices", "requires", "implies", "min_items"}
+    known |= set(_BOUNDS)
     unknown = set(spec) - known
     if unknown:
         raise TemplateError(f"{where}: unknown keys {sorted(unknown)}")
@@ -241,6 +257,7 @@ def variable_from_metadata(name: str, spec: dict[str, Any], source: str) -> Vari
         choices=tuple(str(c) for c in choices),
         bounds={k: spec[k] for k in _BOUNDS if k in spec},
         requires=_link(spec, "requires", where),
+        min_items=_min_items(spec, kind, where),
         implies=_link(spec, "implies", where),
     )
     try:

@@ -61,6 +61,7 @@ BAD_INPUT = [
     (["new", "recurrent", "Net", "--horizon", "0"], "'0'"),
     (["new", "gan", "Net", "--data-shape", "28,0"], "'28,0'"),
     (["new", "gan", "Net", "--latent-dim", "0"], "'0'"),
+    (["new", "gan", "Net", "--data-shape", ""], "expected at least 1 comma-separated"),
     (["new", "layer", "Net", "--units", "0"], "'0'"),
 ]  # fmt: skip
 
@@ -86,7 +87,9 @@ def test_names_that_shadow_nothing_are_accepted(runner, tmp_path, name):
 
 def test_unknown_kind_lists_the_valid_ones(runner):
     result = runner.invoke(cli, ["new", "mlp", "Net"])
-    assert "choose from: conditional, gan, layer, recurrent, sequential" in result.output
+    assert (
+        "choose from: conditional, gan, layer, recurrent, sequential" in result.output
+    )
 
 
 def test_writes_snake_case_file_in_output_dir(runner, tmp_path):

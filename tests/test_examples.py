@@ -82,5 +82,5 @@ def test_team_kind_with_the_builtin_train_step_partial_trains(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "def train_step(self, data):" in (tmp_path / "res.py").read_text()
-    [outcome] = check_file(tmp_path / "res.py", InputSpec(features=5))
+    [outcome] = check_file(tmp_path / "res.py", InputSpec(shape=(5,)))
     assert outcome.ok, outcome

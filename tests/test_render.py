@@ -23,8 +23,10 @@ from scaffold.render import environment, render
 from scaffold.sources import builtin_templates, search_path
 from scaffold.variables import safe_value
 from tests.conftest import generate
+from tests.test_with_test import CASES
 
-KINDS = ["conditional", "sequential"]
+KINDS = ["conditional", "gan", "layer", "recurrent", "sequential"]
+DENSE = ["conditional", "sequential"]
 STEPS = [
     {},
     {"train_step": True},
@@ -34,8 +36,10 @@ STEPS = [
 SHAPES = [{}, {"units": ""}, {"units": "32,16", "dropout": 0.25}]
 COMBOS = [
     (kind, {**shape, **step})
-    for kind, shape, step in itertools.product(KINDS, SHAPES, STEPS)
+    for kind, shape, step in itertools.product(DENSE, SHAPES, STEPS)
 ]
+# Every kind's combinations whose generated tests are run (tests/test_with_test.py).
+EVERY = [(kind, values) for kind, _, values in CASES]
 
 
 def combo_id(combo):
@@ -50,6 +54,12 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
     for i, (kind, values) in enumerate(COMBOS):
         folder = out / f"case{i}"
         files[combo_id((kind, values))] = generate(folder, kind, "Net", **values)
+    for i, (kind, values) in enumerate(EVERY):
+        targets = new(
+            kind, "Net", values, destination=out / f"every{i}", with_test=True
+        )
+        for target in targets:
+            files[f"every{i}-{target.path.name}"] = target.path
     return files
 
 
@@ -79,7 +89,7 @@ def test_parses_is_black_stable_and_imports_only_keras(rendered, combo):
     assert ast.get_docstring(classes[0]).count("\n") == 0  # one-line class docstring
 
 
-@pytest.mark.parametrize("combo", COMBOS, ids=combo_id)
+@pytest.mark.parametrize("combo", COMBOS + EVERY, ids=combo_id)
 def test_templates_render_black_formatted_code(combo):
     """Built-in templates read like their output, and Black makes one pass, not two."""
     kind_name, values = combo
@@ -94,12 +104,26 @@ def test_templates_render_black_formatted_code(combo):
     env = environment([s.path for s in search_path()], builtin_templates())
     raw = render(env, kind.files[0].template, context)
     assert black.format_str(raw, mode=black.Mode()) == raw
+    context.update(import_from=context["module"], path_setup=False)
+    test = render(env, kind.test, context)
+    assert black.format_str(test, mode=black.Mode()) == test
+
+
+def test_every_generated_file_parses_and_is_black_stable(rendered):
+    for path in rendered.values():
+        source = path.read_text()
+        ast.parse(source)
+        assert black.format_str(source, mode=black.Mode()) == source, path
 
 
 def test_ruff_default_rules_pass_on_every_combination(rendered):
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     run = subprocess.run(  # noqa: PLW1510 (the return code is asserted below)
-        [ruff, "check", "--isolated", "--no-cache", *map(str, rendered.values())],
+        [ruff, "check", "--isolated", "--no-cache"]
+        # The model a test imports is the user's own code, as ruff sees it when run
+        # from the folder that holds the model.
+        + ["--config", "lint.isort.known-first-party = ['net']"]
+        + list(map(str, rendered.values())),
         capture_output=True,
         text=True,
     )

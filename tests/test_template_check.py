@@ -7,7 +7,8 @@ import shutil
 import pytest
 
 from scaffold.cli import cli
-from scaffold.sources import builtin_templates
+from scaffold.kinds import kind_names
+from scaffold.sources import builtin_templates, search_path
 
 pytest.importorskip("keras")
 
@@ -63,7 +64,7 @@ def test_eject_then_check_passes(runner, tmp_path):
     result = runner.invoke(cli, ["templates", "check", str(team)])
     assert result.exit_code == 0, result.output
     rows = result.output.strip().splitlines()
-    assert rows[0].split() == ["kind", "model", "result", "reason"]
+    assert rows[0].split() == ["kind", "class", "result", "reason"]
     assert [row.split() for row in rows[1:]] == [
         ["conditional", "Checked", "ok"],
         ["sequential", "Checked", "ok"],
@@ -114,10 +115,9 @@ def test_check_covers_overridden_files_and_partials(runner, tmp_path):
     (team / "_common" / "notes.j2").write_text("unused\n")
     result = runner.invoke(cli, ["templates", "check", str(team)])
     assert result.exit_code == 0, result.output
-    assert [r.split()[0] for r in result.output.strip().splitlines()[1:]] == [
-        "conditional",
-        "sequential",
-    ]
+    assert [r.split()[0] for r in result.output.strip().splitlines()[1:]] == (
+        kind_names(search_path())
+    )
 
 
 def test_without_keras_the_check_says_what_to_install(tmp_path):

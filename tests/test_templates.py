@@ -154,6 +154,7 @@ def test_eject_copies_a_working_kind_and_refuses_to_clobber(runner, tmp_path):
     assert sorted(p.name for p in (team / "conditional").iterdir()) == [
         "kind.toml",
         "model.py.j2",
+        "test_model.py.j2",
     ]
     edited = team / "conditional" / "model.py.j2"
     edited.write_text(
@@ -364,7 +365,28 @@ def test_broken_metadata_is_named(runner, tmp_path):
         ('[variables.help]\ntype = "int"\ndefault = 1\n', "'help'"),
         ("variables = 5\n", "[variables.*] tables"),
         ("description = 5\n", "description must be text"),
-        ("[check]\nfeatures = 'eight'\n", "features must be a positive integer"),
+        (
+            "[check]\nfeatures = 'eight'\n",
+            "[check] shape, features and batch_size take positive integers",
+        ),
+        (
+            "[check]\nshape = [16, 0]\n",
+            "[check] shape, features and batch_size take positive integers",
+        ),
+        ("[check]\ncondition = 'yes'\n", "[check] condition must be true or false"),
+        (
+            "[check]\ntimesteps = 3\n",
+            "[check] takes batch_size, condition, features, shape only",
+        ),
+        ("test = 5\n", "test must name a template"),
+        (
+            '[variables.w]\ntype = "int"\nrequires = "nope"\n',
+            "requires must name a bool variable of this kind, not 'nope'",
+        ),
+        (
+            '[variables.w]\ntype = "int"\nimplies = 3\n',
+            "implies must name another variable",
+        ),
     ],
 )
 def test_malformed_metadata_is_one_line_naming_the_file(runner, tmp_path, toml, says):
