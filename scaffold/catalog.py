@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from scaffold.kinds import Kind, find_kind, kind_layers
+from scaffold.kinds import Kind, Rule, find_kind, kind_layers
 from scaffold.sources import Source
-from scaffold.variables import Variable
+from scaffold.variables import Variable, shown
 
 
 def _default(variable: Variable) -> str:
@@ -40,6 +40,13 @@ def listing(sources: list[Source]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _condition(kind: Kind, rule: Rule) -> str:
+    return " and ".join(
+        f"{kind.variable(name).option} is {' or '.join(shown(v) for v in allowed)}"
+        for name, allowed in rule.when.items()
+    )
+
+
 def details(kind: Kind) -> str:
     """A kind's description, origin, files, and each variable with its type and default."""
     lines = [
@@ -47,6 +54,7 @@ def details(kind: Kind) -> str:
         f"from {kind.source.origin}: {kind.source.path}",
         "files:",
         *(f"  {f.path}  <-  {f.template}" for f in kind.files),
+        f"  test_<module>.py  <-  {kind.test}  (with --with-test)",
         "variables (each is an option, or --set NAME=VALUE):",
     ]
     for v in kind.variables:
@@ -58,5 +66,22 @@ def details(kind: Kind) -> str:
         )
         lines += textwrap.wrap(
             text, width=88, initial_indent=" " * 6, subsequent_indent=" " * 6
+        )
+        if v.implies:
+            lines.append(f"      Turns on {kind.variable(v.implies).option}.")
+        if v.requires:
+            lines.append(f"      Needs {kind.variable(v.requires).option}.")
+    if kind.rules:
+        lines.append("rules:")
+    for rule in kind.rules:
+        if rule.refuse is not None:
+            text = f"when {_condition(kind, rule)}: refused ({rule.refuse})"
+        else:
+            defaults = ", ".join(
+                f"{kind.variable(k).option} {shown(v)}" for k, v in rule.default.items()
+            )
+            text = f"when {_condition(kind, rule)}: default {defaults}"
+        lines += textwrap.wrap(
+            text, width=88, initial_indent="  ", subsequent_indent=" " * 4
         )
     return "\n".join(lines) + "\n"

@@ -16,7 +16,7 @@ from scaffold.names import Identifier, check_identifier, class_and_module
 from scaffold.project import project_settings
 from scaffold.render import environment, render, render_string
 from scaffold.sources import Source, builtin_templates, search_path
-from scaffold.variables import safe_value
+from scaffold.variables import safe_value, shown
 from scaffold.writer import Target, plan, write
 
 
@@ -50,6 +50,9 @@ def resolve_values(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
         if raw.get(v.name) is not None
     }
     values = {v.name: given.get(v.name, v.default) for v in kind.variables}
+    for rule in kind.rules:
+        if rule.default and rule.matches(values):
+            values.update({k: v for k, v in rule.default.items() if k not in given})
     for variable in kind.variables:
         if variable.name not in given:
             continue
@@ -66,6 +69,13 @@ def resolve_values(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
             target = kind.variable(variable.requires)
             if values[target.name] is not True:
                 raise UsageError(f"{variable.option} applies only with {target.option}")
+    for rule in kind.rules:
+        if rule.refuse is not None and rule.matches(values):
+            given_as = " with ".join(
+                f"{kind.variable(name).option} {shown(values[name])}"
+                for name in rule.when
+            )
+            raise UsageError(f"{given_as}: {rule.refuse}")
     return values
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scaffold.errors import TemplateError, UsageError
 from scaffold.sources import Source
@@ -40,6 +41,19 @@ class InputSpec:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A ``[[rules]]`` entry: when variables hold these values (any of a list), either
+    give other variables a default, or refuse the combination with a reason."""
+
+    when: dict[str, tuple[Any, ...]]
+    default: dict[str, Any]
+    refuse: str | None = None
+
+    def matches(self, values: dict[str, Any]) -> bool:
+        return all(values[name] in allowed for name, allowed in self.when.items())
+
+
+@dataclass(frozen=True)
 class OutputFile:
     """One file a kind renders: its template and the (templated) path it is written to."""
 
@@ -59,6 +73,7 @@ class Kind:
     check: InputSpec = InputSpec()
     # The template of the test `new --with-test` writes (and `init` always writes).
     test: str = DEFAULT_TEST
+    rules: tuple[Rule, ...] = ()
 
     def variable(self, name: str) -> Variable:
         for variable in self.variables:
@@ -116,7 +131,54 @@ def load_kind(source: Source, name: str) -> Kind:
         source=source,
         check=_check_table(meta.get("check", {}), path),
         test=f"{name}/{meta['test']}" if meta.get("test") else DEFAULT_TEST,
+        rules=_rules(meta.get("rules", []), {v.name: v for v in declared}, path),
     )
+
+
+def _rules(entries: object, variables: dict[str, Variable], path: Path) -> tuple:
+    """``[[rules]]``: each has ``when`` and either ``default`` or ``refuse``."""
+    where = f"{path}: [[rules]]"
+    if not isinstance(entries, list):
+        raise TemplateError(f"{where} must be a list of tables")
+    rules = []
+    for entry in entries:
+        if (
+            not isinstance(entry, dict)
+            or set(entry) - {"when", "default", "refuse"}
+            or not isinstance(entry.get("when"), dict)
+            or not entry["when"]
+            or ("default" in entry) == ("refuse" in entry)
+            or not isinstance(entry.get("default", {}), dict)
+            or not isinstance(entry.get("refuse", ""), str)
+        ):
+            raise TemplateError(
+                f"{where}: each needs a 'when' table and either a 'default' table "
+                "or a 'refuse' message"
+            )
+
+        def parsed(name: str, raw: Any) -> Any:
+            if name not in variables:
+                raise TemplateError(f"{where}: no variable {name!r}")
+            try:
+                return variables[name].parse(raw)
+            except UsageError as exc:
+                raise TemplateError(f"{where}: {exc}") from None
+
+        def alternatives(name: str, raw: Any) -> tuple[Any, ...]:
+            # A list means "any of these" (for an int_list: a list of lists).
+            listed = isinstance(raw, list) and (
+                variables.get(name) is None
+                or variables[name].type != "int_list"
+                or all(isinstance(item, list) for item in raw)
+            )
+            return tuple(parsed(name, item) for item in (raw if listed else [raw]))
+
+        when = {name: alternatives(name, raw) for name, raw in entry["when"].items()}
+        default = {
+            name: parsed(name, raw) for name, raw in entry.get("default", {}).items()
+        }
+        rules.append(Rule(when, default, entry.get("refuse")))
+    return tuple(rules)
 
 
 def _check_links(variables: tuple[Variable, ...], path: Path) -> None:

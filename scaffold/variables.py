@@ -19,15 +19,16 @@ from scaffold.names import check_identifier
 TYPES = ("identifier", "int", "float", "bool", "choice", "int_list", "string")
 
 # Named choice sets a kind's metadata may use instead of spelling out a list.
-# Checked against keras.activations by the test suite.
+# Checked against keras.activations by the test suite. Two are left out: "glu" halves
+# the last axis (a Dense layer then returns half its units, and odd widths fail) and
+# "threshold" needs two more arguments, so neither works as a layer's activation.
 CHOICE_SETS: dict[str, tuple[str, ...]] = {
     "keras.activations": (
-        "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid",
+        "celu", "elu", "exponential", "gelu", "hard_shrink", "hard_sigmoid",
         "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid",
         "log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu",
         "soft_shrink", "softmax", "softplus", "softsign", "sparse_plus",
         "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink",
-        "threshold",
     ),
 }  # fmt: skip
 
@@ -182,6 +183,15 @@ def _within(number: float, bound: str, limit: float) -> bool:
         "le": number <= limit,
         "lt": number < limit,
     }[bound]
+
+
+def shown(value: Any) -> str:
+    """A value as the user would type it: 'relu', 64,32, true."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def safe_value(variable: Variable, value: Any) -> Any:

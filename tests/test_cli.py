@@ -63,6 +63,11 @@ BAD_INPUT = [
     (["new", "gan", "Net", "--latent-dim", "0"], "'0'"),
     (["new", "gan", "Net", "--data-shape", ""], "expected at least 1 comma-separated"),
     (["new", "layer", "Net", "--units", "0"], "'0'"),
+    (["new", "layer", "Net", "--units", "1", "--activation", "softmax"], "--units 1 with --activation 'softmax': one unit"),
+    (["new", "sequential", "Net", "--outputs", "1", "--output-activation", "softmax"], "--outputs 1 with --output-activation 'softmax'"),
+    (["new", "conditional", "Net", "--outputs", "1", "--output-activation", "log_softmax"], "--output-activation 'log_softmax'"),
+    (["new", "sequential", "Net", "--activation", "glu"], "'glu'"),  # halves the width
+    (["new", "sequential", "Net", "--activation", "threshold"], "'threshold'"),
 ]  # fmt: skip
 
 
@@ -338,3 +343,27 @@ def test_with_test_keeps_an_existing_test(runner, tmp_path):
     assert "test_net.py" in result.output and "--force" in result.output
     assert not (tmp_path / "net.py").exists()
     assert (tmp_path / "test_net.py").read_text() == "# mine\n"
+
+
+def test_one_output_defaults_to_a_linear_regression(runner):
+    result = runner.invoke(
+        cli, ["new", "sequential", "Regressor", "--outputs", "1", "--stdout"]
+    )
+    assert result.exit_code == 0, result.output
+    assert 'output_activation="linear",' in result.output
+    assert 'loss="mse"' in result.output
+    result = runner.invoke(
+        cli,
+        [
+            "new",
+            "sequential",
+            "Binary",
+            "--outputs",
+            "1",
+            "--output-activation",
+            "sigmoid",
+            "--stdout",
+        ],
+    )
+    assert 'output_activation="sigmoid",' in result.output
+    assert 'loss="binary_crossentropy"' in result.output
