@@ -11,12 +11,17 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# The tutorial's three models, as kscaffold writes them.
+# The tutorial's three models, then one of each other kind, as kscaffold writes them.
 EXAMPLES = [
     ["sequential", "SimpleSequentialModel", "--units", "64", "--outputs", "10"],
     ["conditional", "ConditionalModel"],
     ["sequential", "CustomTrainModel", "--units", "16", "--outputs", "1",
      "--output-activation", "linear", "--train-step", "--accumulate", "4"],
+    ["recurrent", "Forecaster", "--cell", "gru", "--units", "64,32", "--horizon", "6",
+     "--features", "3", "--stateful", "--batch-size", "16"],
+    ["gan", "ImageGan", "--data-shape", "28,28,1", "--latent-dim", "64",
+     "--units", "128,256"],
+    ["layer", "DenseBlock", "--units", "16", "--activation", "relu"],
 ]  # fmt: skip
 
 

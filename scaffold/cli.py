@@ -429,24 +429,38 @@ def check_models(
     """Import each file, then build, train, save and load every model and layer in it.
 
     One row per class: the stage it reached (import, build, train, save/load) and the
-    reason it stopped; exit 1 if any failed. A folder means the .py files in it.
+    reason it stopped; exit 1 if any failed. A folder means the .py files in it that
+    define a model or layer (test files, test_*.py and conftest.py, are left out).
     """
     from scaffold.verify import check_file, report  # imports keras
 
-    files = []
+    named, found = [], []
     for path in map(Path, paths):
         if not path.exists():
             raise click.BadParameter(f"{str(path)!r} does not exist", param_hint="PATH")
-        files += sorted(path.glob("*.py")) if path.is_dir() else [path]
-    if not files:
-        raise click.BadParameter(
-            f"no .py files in {', '.join(paths)}", param_hint="PATH"
-        )
+        if path.is_dir():
+            found += [p for p in sorted(path.glob("*.py")) if not _is_test(p)]
+        else:
+            named.append(path)
     spec = InputSpec(shape=input_shape, batch_size=batch_size)
-    outcomes = [outcome for path in files for outcome in check_file(path, spec)]
+    outcomes = [outcome for path in named for outcome in check_file(path, spec)]
+    # In a folder, files that define no model or layer (helpers, scripts) are skipped.
+    outcomes += [
+        outcome
+        for path in found
+        for outcome in check_file(path, spec, models_only=True)
+    ]
+    if not outcomes:
+        raise click.BadParameter(
+            f"no models or layers in {', '.join(paths)}", param_hint="PATH"
+        )
     click.echo(report(outcomes), nl=False)
     if not all(outcome.ok for outcome in outcomes):
         raise click.exceptions.Exit(1)
+
+
+def _is_test(path: Path) -> bool:
+    return path.name.startswith("test_") or path.name == "conftest.py"
 
 
 def main(prog_name: str = "kscaffold") -> None:

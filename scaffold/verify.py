@@ -286,8 +286,13 @@ def check_class(cls, spec: InputSpec = ANY_INPUT) -> Outcome:
     return Outcome(name, "ok")
 
 
-def check_file(path: Path, spec: InputSpec = ANY_INPUT) -> list[Outcome]:
-    """Check every Model and Layer subclass defined in the file at ``path``."""
+def check_file(
+    path: Path, spec: InputSpec = ANY_INPUT, *, models_only: bool = False
+) -> list[Outcome]:
+    """Check every Model and Layer subclass defined in the file at ``path``.
+
+    A file that defines none is a failure, or with ``models_only`` no rows at all.
+    """
     keras, _ = _keras()
     try:
         module = import_file(path)
@@ -300,6 +305,8 @@ def check_file(path: Path, spec: InputSpec = ANY_INPUT) -> list[Outcome]:
         and issubclass(obj, keras.layers.Layer)
         and obj.__module__ == module.__name__
     ]
+    if not classes and models_only:
+        return []
     if not classes:
         reason = "defines no keras.Model or keras.layers.Layer subclass"
         return [Outcome("-", "import", reason, str(path))]

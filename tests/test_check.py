@@ -120,6 +120,8 @@ def test_a_folder_means_its_python_files(runner, tmp_path):
     generate(tmp_path, "sequential", "First")
     generate(tmp_path, "conditional", "Second")
     (tmp_path / "notes.txt").write_text("not python")
+    (tmp_path / "helpers.py").write_text("VALUE = 1\n")  # no model: skipped
+    (tmp_path / "test_first.py").write_text("import first\n")  # a test: left out
     result = runner.invoke(cli, ["check", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert [row[1:3] for row in rows(result.output)] == [
@@ -152,7 +154,7 @@ def test_files_without_models_and_classes_needing_arguments(runner, tmp_path):
     [
         (["check"], "Missing argument 'PATHS...'"),
         (["check", "missing.py"], "'missing.py' does not exist"),
-        (["check", "empty"], "no .py files in empty"),
+        (["check", "empty"], "no models or layers in empty"),
         (["check", "x.py", "--input-shape", "4,0"], "'4,0' is not comma-separated"),
         (["check", "x.py", "--batch-size", "0"], "0 is not in the range x>=1"),
     ],

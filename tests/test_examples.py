@@ -84,3 +84,26 @@ def test_team_kind_with_the_builtin_train_step_partial_trains(runner, tmp_path):
     assert "def train_step(self, data):" in (tmp_path / "res.py").read_text()
     [outcome] = check_file(tmp_path / "res.py", InputSpec(shape=(5,)))
     assert outcome.ok, outcome
+
+
+@pytest.mark.slow
+def test_every_example_passes_check_through_the_console_script():
+    """`kscaffold check examples/`: one row per class, each built, trained, round-tripped."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("keras")
+    script = shutil.which("kscaffold") or str(Path(sys.executable).parent / "kscaffold")
+    run = subprocess.run(
+        [script, "check", str(ROOT / "examples")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr[-2000:]
+    classes = [line.split()[1:3] for line in run.stdout.strip().splitlines()[1:]]
+    assert sorted(classes) == sorted(
+        [[args[1], "ok"] for args in refresh.EXAMPLES]
+    ), run.stdout
