@@ -35,9 +35,11 @@ BROKEN = {
     # The tutorial's mistake: build() that builds nothing, so summary() shows 0.
     "nobuild": (
         (
-            "        for layer in self.hidden:\n            layer.build(shape)\n"
-            "            shape = layer.compute_output_shape(shape)\n"
-            "        self.head.build(shape)\n",
+            (
+                "        for layer in self.hidden:\n            layer.build(shape)\n"
+                "            shape = layer.compute_output_shape(shape)\n"
+                "        self.head.build(shape)\n"
+            ),
             "        pass\n",
         ),
     ),
@@ -46,8 +48,10 @@ BROKEN = {
     # A train_step whose logs have no loss.
     "noloss": (
         (
-            "        return self._record_metrics(loss, x, y, y_pred, sample_weight)\n\n"
-            "    def test_step",
+            (
+                "        return self._record_metrics(loss, x, y, y_pred, sample_weight)\n\n"
+                "    def test_step"
+            ),
             '        return {"steps": 1}\n\n    def test_step',
         ),
     ),
@@ -180,12 +184,18 @@ def test_check_without_keras_says_what_to_install(tmp_path):
         f"cli.main(['check', {str(tmp_path / 'model.py')!r}])\n"
     )
     run = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
-        "Error: checking models needs keras and tensorflow (keras is missing): "
-        "pip install 'kscaffold[keras]'"
+        (
+            "Error: checking models needs keras and tensorflow (keras is missing): "
+            "pip install 'kscaffold[keras]'"
+        )
     ]
 
 

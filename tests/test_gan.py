@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import sys
 
 import keras
 import numpy as np
 import pytest
 
-from tests.conftest import generate, load_module, run_ok
+from tests.conftest import generate, load_module
 
 # (values as typed, latent_dim, data_shape, units) for the kind's option combinations.
 COMBOS = [
@@ -270,36 +269,3 @@ def test_generator_moves_towards_a_shifted_gaussian(tmp_path):
     after = float(np.mean(keras.ops.convert_to_numpy(model.sample(2000))))
     assert abs(before - 3.0) > 2.0
     assert abs(after - 3.0) < 2.0, (before, after)
-
-
-def test_generated_test_file_passes(tmp_path):
-    """`kscaffold new gan ... --with-test` writes a test that passes as generated."""
-    run_ok(
-        sys.executable,
-        "-m",
-        "scaffold",
-        "new",
-        "gan",
-        "ImageGan",
-        "--data-shape",
-        "8,8,1",
-        "--units",
-        "16,32",
-        "--latent-dim",
-        "8",
-        "--with-test",
-        "--output",
-        str(tmp_path),
-    )
-    tests = list(tmp_path.rglob("test_image_gan.py"))
-    assert len(tests) == 1, sorted(tmp_path.rglob("*"))
-    run_ok(
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        str(tests[0]),
-        cwd=tmp_path,
-    )

@@ -9,18 +9,16 @@ precision. Each measurement prints "MEASURED ..." (see them with -s).
 from __future__ import annotations
 
 import itertools
-import sys
 import warnings
 
 import numpy as np
 import pytest
 
 from scaffold.errors import UsageError
-from scaffold.generate import new
 from scaffold.kinds import find_kind
 from scaffold.sources import search_path
 from scaffold.variables import CHOICE_SETS
-from tests.conftest import generate, load_module, run_ok
+from tests.conftest import generate, load_module
 
 keras = pytest.importorskip("keras")
 verify = pytest.importorskip("scaffold.verify")
@@ -311,34 +309,3 @@ def test_normaliser_over_one_unit_is_constant_and_refused(classes, tmp_path, nam
     measure(f"{name} over one unit, spread", np.ptp(outputs), 0, 1e-6)
     with pytest.raises(UsageError, match=f"--units 1 with --activation '{name}'"):
         generate(tmp_path, "layer", "Net", units=1, activation=name)
-
-
-# 7. the --with-test file passes as generated ------------------------------
-def test_generated_tests_pass(tmp_path):
-    beside, project = tmp_path / "beside", tmp_path / "project"
-    (project / "tests").mkdir(parents=True)
-    new("layer", "Plain", {}, destination=beside, with_test=True)
-    new(
-        "layer",
-        "Head",
-        {"units": 1, "activation": "sigmoid", "use_bias": False},
-        destination=project,
-        with_test=True,
-    )
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    done = run_ok(
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-rs",
-        "-p",
-        "no:cacheprovider",
-        str(beside),
-        str(project / "tests"),
-        cwd=elsewhere,
-    )
-    summary = done.stdout.strip().splitlines()[-1]
-    print(f"MEASURED generated tests: {summary}")
-    assert "12 passed" in summary, done.stdout[-2000:]

@@ -3,14 +3,11 @@
 Each comparison prints "MEASURED <what>: <value> (tol <tol>)" (see it with -s).
 """
 
-import sys
-
 import numpy as np
 import pytest
 
 from scaffold.errors import UsageError
-from scaffold.generate import new
-from tests.conftest import generate, load_module, run_ok
+from tests.conftest import generate, load_module
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
@@ -391,22 +388,4 @@ def test_stateful_accumulation_is_one_update_over_consecutive_batches(tmp_path_f
             for w, s in zip(model.trainable_weights, start)
         )
         > 1e-4
-    )
-
-
-# 6. the --with-test file passes as generated ---------------------------------
-def test_generated_test_passes(tmp_path):
-    (tmp_path / "tests").mkdir()
-    values = {"stateful": True, "batch_size": 8, "cell": "gru", "units": "8"}
-    new("recurrent", "Forecaster", values, destination=tmp_path, with_test=True)
-    assert (tmp_path / "tests" / "test_forecaster.py").is_file()
-    run_ok(
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "tests",
-        cwd=tmp_path,
     )
