@@ -1,4 +1,5 @@
-"""`kscaffold new ... --with-test`: the written tests pass as generated, run by pytest.
+"""`kscaffold new ... --with-test`: the written tests pass as generated, run by pytest;
+and `kscaffold check` passes on every generated model.
 
 Every option of every kind appears in at least one combination, and the options that
 interact (train step, accumulation, statefulness, shapes) appear together. All the
@@ -7,6 +8,7 @@ generated tests run in one pytest subprocess, so TensorFlow is imported once.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -89,3 +91,10 @@ def test_every_generated_test_passes(tmp_path):
         list((project / "tests").glob("test_*.py"))
     )
     assert test_files == len(CASES)
+    # And `kscaffold check` (the console script) passes on every generated model.
+    script = shutil.which("kscaffold") or str(Path(sys.executable).parent / "kscaffold")
+    done = run_ok(script, "check", str(beside), str(project), cwd=elsewhere)
+    rows = [line.split()[1:3] for line in done.stdout.strip().splitlines()[1:]]
+    assert sorted(rows) == sorted(
+        [f"{kind.title()}{i}", "ok"] for kind, i, _ in CASES
+    ), done.stdout
