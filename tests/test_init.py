@@ -380,3 +380,134 @@ def test_train_reads_npz_and_csv_data(project, tmp_path):
         train(project, outputs[-1], model, "--data", str(tmp_path / data), *extra)
     # Each model was built for the file's 3 features (the first kernel's input size).
     assert [w[0].shape[0] for w in trained_weights(project, *outputs)] == [3, 3, 3, 3]
+
+
+# --- every family of model: supervised, recurrent (stateful or not), GAN ----------------
+
+FAMILIES = [
+    "--model", "recurrent:Forecaster", "--model", "gan:Gan",
+    "--model", "sequential:Classifier", "--stateful",
+]  # fmt: skip
+
+
+def test_a_project_of_every_family_is_black_and_ruff_clean(runner, tmp_path):
+    import black
+
+    result = init(runner, tmp_path / "mixed", *FAMILIES)
+    assert result.exit_code == 0, result.output
+    models = tmp_path / "mixed" / "mixed" / "models"
+    # --stateful reaches the kind that has it; the others do not take it.
+    assert "stateful=True" in (models / "forecaster.py").read_text()
+    sources = sorted((tmp_path / "mixed").rglob("*.py"))
+    for path in sources:
+        source = path.read_text()
+        assert black.format_str(source, mode=black.Mode()) == source, path
+    ruff = Path(sys.executable).parent / "ruff"
+    # From the project's folder, as its user runs it: ruff sees `mixed` as first-party.
+    lint = subprocess.run(
+        [str(ruff), "check", "--isolated", "--no-cache", "."],
+        cwd=tmp_path / "mixed",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """A stateful Forecaster, a GAN and a Classifier from `kscaffold init`, and a
+    stateless recurrent model added with `kscaffold new` inside the project."""
+    from click.testing import CliRunner
+
+    path = tmp_path_factory.mktemp("families") / "mixed"
+    result = CliRunner().invoke(cli, ["init", str(path), *FAMILIES])
+    assert result.exit_code == 0, result.output
+    kscaffold = Path(sys.executable).parent / "kscaffold"
+    run(str(kscaffold), "new", "recurrent", "Window", cwd=path)
+    return path
+
+
+@pytest.mark.slow
+def test_every_family_trains_and_the_projects_tests_pass(mixed):
+    pytest.importorskip("keras")
+    tests = run(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        cwd=mixed,
+        env=project_env(mixed),
+    )
+    # test_train.py: 4 models; test_forecaster.py: 4 tests (stateful), test_window.py
+    # 2, test_gan.py 4, test_classifier.py 2.
+    assert "16 passed" in tests.stdout, tests.stdout
+
+
+# Each run of train.py below refuses, or trains on an .npz file; all run in one process
+# (TensorFlow starts once), the mirrored one first (it splits the CPU before TF starts).
+RUNS = """
+import json, sys
+from mixed import train
+for argv in json.loads(sys.argv[1]):
+    try:
+        model = train.main(argv + ["--epochs", "1", "--verbose", "0"])
+        print("TRAINED", type(model).__name__, flush=True)
+    except SystemExit as exit:
+        print("EXIT", exit.code, flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_train_feeds_npz_data_by_family_and_refuses_what_does_not_fit(mixed, tmp_path):
+    pytest.importorskip("keras")
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    # Forecaster and Window: 1 feature, horizon 3; Gan: data_shape (64,), tanh output.
+    np.savez(
+        tmp_path / "windows.npz",
+        x=rng.normal(size=(100, 12, 1)).astype("float32"),
+        y=rng.normal(size=(100, 3, 1)).astype("float32"),
+    )
+    np.savez(tmp_path / "real.npz", x=rng.uniform(-1, 1, size=(100, 64)))
+    (tmp_path / "table.csv").write_text("a,b,y\n1,2,3\n4,5,6\n")
+    out = ["--output", str(tmp_path / "out")]
+    runs = [
+        (["--model", "Forecaster", "--strategy", "mirrored", "--cpu-devices", "2"],
+         "EXIT 2", "is stateful: each of the 2 replicas"),
+        (["--model", "Forecaster", "--batch-size", "16"],
+         "EXIT 2", "fixed batch size of 32"),
+        (["--model", "Gan", "--data", str(tmp_path / "table.csv")],
+         "EXIT 2", "a gan model reads an .npz file"),
+        (["--model", "Window", "--data", str(tmp_path / "table.csv")],
+         "EXIT 2", "a recurrent model reads an .npz file"),
+        (["--model", "Gan", "--data", str(tmp_path / "windows.npz")],
+         "EXIT 2", "this model needs (n, 64)"),
+        (["--model", "Gan", "--learning-rate", "0.01"], "EXIT 2", "is a GAN; its compile() sets both"),
+        # 100 windows: 3 whole batches of 32, the last one for validation.
+        (["--model", "Forecaster", "--data", str(tmp_path / "windows.npz")],
+         "TRAINED Forecaster", None),
+        (["--model", "Window", "--data", str(tmp_path / "windows.npz")],
+         "TRAINED Window", None),
+        (["--model", "Gan", "--data", str(tmp_path / "real.npz")], "TRAINED Gan", None),
+    ]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", RUNS, json.dumps([argv + out for argv, _, _ in runs])],
+        cwd=mixed,
+        env=project_env(mixed),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    outcomes = [
+        line
+        for line in done.stdout.splitlines()
+        if line.startswith(("EXIT", "TRAINED"))
+    ]
+    assert outcomes == [outcome for _, outcome, _ in runs], done.stderr[-3000:]
+    for _, _, message in runs:
+        assert message is None or message in done.stderr, message
