@@ -34,48 +34,30 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as out:
+        new = [sys.executable, "-m", "scaffold", "new"]
         cases = {
-            "kscaffold new sequential": [
-                sys.executable,
-                "-m",
-                "scaffold",
-                "new",
-                "sequential",
-                "Net",
-                "-o",
-                out,
-                "--force",
-            ],
+            "kscaffold new sequential": [*new, "sequential", "Net"],
             "kscaffold new sequential --accumulate 4": [
-                sys.executable,
-                "-m",
-                "scaffold",
-                "new",
-                "sequential",
-                "Acc",
-                "--accumulate",
-                "4",
-                "-o",
-                out,
-                "--force",
+                *new, "sequential", "Acc", "--accumulate", "4",
             ],
-            "kscaffold new conditional": [
-                sys.executable,
-                "-m",
-                "scaffold",
-                "new",
-                "conditional",
-                "Cond",
-                "-o",
-                out,
-                "--force",
+            "kscaffold new conditional": [*new, "conditional", "Cond"],
+            "kscaffold new recurrent --stateful --accumulate 2": [
+                *new, "recurrent", "Rec", "--stateful", "--accumulate", "2",
             ],
-            "floor: import black, click, jinja2 + format_str": [
-                sys.executable,
-                "-c",
-                FLOOR,
+            "kscaffold new gan": [*new, "gan", "Gan"],
+            "kscaffold new layer": [*new, "layer", "Lay"],
+            "kscaffold new sequential --with-test": [
+                *new, "sequential", "Tested", "--with-test",
             ],
+        }  # fmt: skip
+        cases = {
+            name: [*command, "-o", out, "--force"] for name, command in cases.items()
         }
+        cases["floor: import black, click, jinja2 + format_str"] = [
+            sys.executable,
+            "-c",
+            FLOOR,
+        ]
         cwd = str(Path(__file__).resolve().parent.parent)
         # pip compiles an installed wheel's modules; a checkout under
         # PYTHONDONTWRITEBYTECODE=1 would otherwise recompile scaffold/ on every run.
