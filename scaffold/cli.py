@@ -114,7 +114,7 @@ def _kind_command(kind: Kind) -> click.Command:
             template_dirs=templates,
         )
         if verify:
-            _verify(targets, name)
+            _verify(targets, name, kind.check)
         if not (dry_run or stdout):
             write(targets)
         for target in targets:
@@ -174,13 +174,13 @@ def _kind_command(kind: Kind) -> click.Command:
     )
 
 
-def _verify(targets: list[Target], name: str) -> None:
+def _verify(targets: list[Target], name: str, spec: InputSpec) -> None:
     """Check the rendered model files (in a scratch folder); fail before writing."""
     from scaffold.verify import check_texts, report  # imports keras
 
     test = f"test_{class_and_module(name)[1]}.py"
     outcomes = check_texts(
-        [(t.path.name, t.text) for t in targets if t.path.name != test]
+        [(t.path.name, t.text) for t in targets if t.path.name != test], spec
     )
     click.echo(report(outcomes), nl=False, err=True)
     if not all(outcome.ok for outcome in outcomes):

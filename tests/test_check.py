@@ -93,23 +93,26 @@ def test_one_failure_does_not_hide_the_others(runner, tmp_path):
     ]
 
 
+# A hand-written model that only takes 12 numbers per example (4 x 3).
+GRID = (
+    "import keras\n\n\n"
+    "@keras.saving.register_keras_serializable(package='grid')\n"
+    "class Grid(keras.Model):\n"
+    "    def __init__(self, **kwargs):\n"
+    "        super().__init__(**kwargs)\n"
+    "        self.reshape = keras.layers.Reshape((4, 3))\n"
+    "        self.conv = keras.layers.Conv1D(2, 2)\n"
+    "        self.flat = keras.layers.Flatten()\n\n"
+    "    def build(self, input_shape):\n"
+    "        shape = self.reshape.compute_output_shape(input_shape)\n"
+    "        self.conv.build(shape)\n\n"
+    "    def call(self, inputs, training=None):\n"
+    "        return self.flat(self.conv(self.reshape(inputs)))\n"
+)
+
+
 def test_input_shape_flag_feeds_a_model_that_needs_one(runner, tmp_path):
-    # A hand-written model that only takes 12 numbers per example (4 x 3).
-    (tmp_path / "grid.py").write_text(
-        "import keras\n\n\n"
-        "@keras.saving.register_keras_serializable(package='grid')\n"
-        "class Grid(keras.Model):\n"
-        "    def __init__(self, **kwargs):\n"
-        "        super().__init__(**kwargs)\n"
-        "        self.reshape = keras.layers.Reshape((4, 3))\n"
-        "        self.conv = keras.layers.Conv1D(2, 2)\n"
-        "        self.flat = keras.layers.Flatten()\n\n"
-        "    def build(self, input_shape):\n"
-        "        shape = self.reshape.compute_output_shape(input_shape)\n"
-        "        self.conv.build(shape)\n\n"
-        "    def call(self, inputs, training=None):\n"
-        "        return self.flat(self.conv(self.reshape(inputs)))\n"
-    )
+    (tmp_path / "grid.py").write_text(GRID)
     result = runner.invoke(cli, ["check", str(tmp_path / "grid.py")])
     assert result.exit_code == 1
     assert rows(result.output)[0][2] == "failed at build"
@@ -227,3 +230,23 @@ def test_new_verify_failure_writes_nothing(runner, tmp_path):
         "Error: the new model failed its check; nothing was written"
     )
     assert not out.exists() or tree(out) == {}
+
+
+@pytest.mark.parametrize(("table", "code"), [("", 1), ("[check]\nshape = [12]\n", 0)])
+def test_new_verify_feeds_a_user_kind_as_its_check_table_says(
+    runner, tmp_path, table, code
+):
+    kind = tmp_path / "team" / "grid"
+    kind.mkdir(parents=True)
+    (kind / "kind.toml").write_text(
+        'description = "A grid."\n' + table + '[[files]]\ntemplate = "model.py.j2"\n'
+        'path = "{{ module }}.py"\n'
+    )
+    (kind / "model.py.j2").write_text(GRID.replace("'grid'", "'{{ module }}'"))
+    result = runner.invoke(
+        cli,
+        ["new", "grid", "Grid", "-o", str(tmp_path / "out"), "--verify"]
+        + ["--templates", str(tmp_path / "team")],
+    )
+    assert result.exit_code == code, result.output
+    assert (tmp_path / "out" / "grid.py").exists() == (code == 0)
