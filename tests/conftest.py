@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,36 @@ def run_ok(*command, **kwargs) -> subprocess.CompletedProcess:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
+
+
+def run_pytest(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run pytest (quiet, no cache files) in a subprocess; it must pass."""
+    return run_ok(
+        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, **kwargs
+    )
+
+
+def run_without_keras(*args: str) -> subprocess.CompletedProcess:
+    """Run ``kscaffold ARGS`` in a process where ``import keras`` fails."""
+    code = (
+        "import sys\n"
+        "sys.modules['keras'] = None  # as if keras were not installed\n"
+        "from scaffold.cli import cli\n"
+        f"cli.main({list(args)!r})\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+NO_KERAS = (
+    "Error: checking models needs keras and tensorflow (keras is missing): "
+    "pip install 'kscaffold[keras]'"
+)
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -7,13 +7,11 @@ it; the check must name the stage that catches it and the reason.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
 from scaffold.cli import cli
-from tests.conftest import ROOT, generate, tree
+from tests.conftest import NO_KERAS, generate, run_without_keras, tree
 
 pytest.importorskip("keras")
 
@@ -180,26 +178,9 @@ def test_bad_check_arguments_are_usage_errors(
 
 def test_check_without_keras_says_what_to_install(tmp_path):
     (tmp_path / "model.py").write_text("")
-    code = (
-        "import sys\n"
-        "sys.modules['keras'] = None  # as if keras were not installed\n"
-        "from scaffold.cli import cli\n"
-        f"cli.main(['check', {str(tmp_path / 'model.py')!r}])\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = run_without_keras("check", str(tmp_path / "model.py"))
     assert run.returncode == 1
-    assert run.stderr.strip().splitlines() == [
-        (
-            "Error: checking models needs keras and tensorflow (keras is missing): "
-            "pip install 'kscaffold[keras]'"
-        )
-    ]
+    assert run.stderr.strip().splitlines() == [NO_KERAS]
 
 
 def test_new_verify_checks_before_writing(runner, tmp_path):

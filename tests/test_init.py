@@ -14,7 +14,7 @@ import pytest
 
 from scaffold.cli import cli
 from tests.conftest import run_ok as run
-from tests.conftest import tree
+from tests.conftest import run_pytest, tree
 
 MODELS = [
     "--model", "sequential:Regressor", "--model", "conditional:Gate",
@@ -215,13 +215,7 @@ def test_new_inside_the_project_registers_the_model_and_its_test_passes(project)
         env=project_env(project),
     )
     assert listed.stdout.split() == ["Deep", "Gate", "Regressor"]
-    tests = run(
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
+    tests = run_pytest(
         "tests/test_deep.py",
         "tests/test_train.py",
         cwd=project,
@@ -432,16 +426,7 @@ def mixed(tmp_path_factory):
 @pytest.mark.slow
 def test_every_family_trains_and_the_projects_tests_pass(mixed):
     pytest.importorskip("keras")
-    tests = run(
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        cwd=mixed,
-        env=project_env(mixed),
-    )
+    tests = run_pytest(cwd=mixed, env=project_env(mixed))
     # test_train.py: 4 models; test_forecaster.py: 4 tests (stateful), test_window.py
     # 2, test_gan.py 4, test_classifier.py 2.
     assert "16 passed" in tests.stdout, tests.stdout

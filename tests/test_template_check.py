@@ -9,6 +9,7 @@ import pytest
 from scaffold.cli import cli
 from scaffold.kinds import kind_names
 from scaffold.sources import builtin_templates, search_path
+from tests.conftest import NO_KERAS, run_without_keras
 
 pytest.importorskip("keras")
 
@@ -121,30 +122,8 @@ def test_check_covers_overridden_files_and_partials(runner, tmp_path):
 
 
 def test_without_keras_the_check_says_what_to_install(tmp_path):
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
     team = tmp_path / "team"
     shutil.copytree(builtin_templates() / "sequential", team / "sequential")
-    code = (
-        "import sys\n"
-        "sys.modules['keras'] = None  # as if keras were not installed\n"
-        "from scaffold.cli import cli\n"
-        f"cli.main(['templates', 'check', {str(team)!r}])\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = run_without_keras("templates", "check", str(team))
     assert run.returncode == 1
-    assert run.stderr.strip().splitlines() == [
-        (
-            "Error: checking models needs keras and tensorflow (keras is missing): "
-            "pip install 'kscaffold[keras]'"
-        )
-    ]
+    assert run.stderr.strip().splitlines() == [NO_KERAS]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scaffold.generate import new
-from tests.conftest import run_ok
+from tests.conftest import run_ok, run_pytest
 
 DENSE = [
     {},
@@ -70,13 +70,7 @@ def test_every_generated_test_passes(tmp_path):
     # From an unrelated folder: the tests must find their models themselves.
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    done = run_ok(
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
+    done = run_pytest(
         "-W",
         "ignore::DeprecationWarning",
         str(beside),
