@@ -230,6 +230,11 @@ def _train(keras, np, model, teacher, x, feed: Feeding) -> None:
             raise CheckFailed(f"{bad[0]} is not finite: {logs[bad[0]][-1]}")
         return
     y = np.asarray(_predict(keras, teacher, x, feed))
+    if np.ptp(y, axis=0).max() == 0:
+        raise CheckFailed(
+            "the output is the same for every input (softmax over one unit, or "
+            "zero-initialised weights?): nothing to learn from"
+        )
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
     losses = model.fit(x, y, epochs=EPOCHS, **fit).history.get("loss")
     if not losses:

@@ -231,3 +231,28 @@ def test_new_verify_feeds_a_user_kind_as_its_check_table_says(
     )
     assert result.exit_code == code, result.output
     assert (tmp_path / "out" / "grid.py").exists() == (code == 0)
+
+
+def test_a_constant_model_is_named_as_such(runner, tmp_path):
+    # softmax over a single output is always 1.0: a loss of 0 from the start.
+    (tmp_path / "const.py").write_text(
+        GRID.replace("package='grid'", "package='const'")
+        .replace("class Grid", "class Const")
+        .replace(
+            "keras.layers.Flatten()", "keras.layers.Dense(1, activation='softmax')"
+        )
+        .replace(
+            "        shape = self.reshape.compute_output_shape(input_shape)\n"
+            "        self.conv.build(shape)\n",
+            "        shape = self.reshape.compute_output_shape(input_shape)\n"
+            "        self.conv.build(shape)\n"
+            "        self.flat.build((None, 3, 2))\n",
+        )
+    )
+    result = runner.invoke(
+        cli, ["check", str(tmp_path / "const.py"), "--input-shape", "12"]
+    )
+    assert result.exit_code == 1, result.output
+    [row] = rows(result.output)
+    assert row[2] == "failed at train"
+    assert "the output is the same for every input" in row[3]
