@@ -53,10 +53,22 @@ def resolve_values(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
     for rule in kind.rules:
         if rule.default and rule.matches(values):
             values.update({k: v for k, v in rule.default.items() if k not in given})
+    _apply_links(kind, given, values)
+    for rule in kind.rules:
+        if rule.refuse is not None and rule.matches(values):
+            given_as = " with ".join(
+                f"{kind.variable(name).option} {shown(values[name])}"
+                for name in rule.when
+            )
+            raise UsageError(f"{given_as}: {rule.refuse}")
+    return values
+
+
+def _apply_links(kind: Kind, given: dict[str, Any], values: dict[str, Any]) -> None:
+    """A given variable turns on the bool it ``implies`` (unless told off explicitly),
+    and needs the bool it ``requires`` to be on."""
     for variable in kind.variables:
-        if variable.name not in given:
-            continue
-        if variable.implies is not None:
+        if variable.name in given and variable.implies is not None:
             target = kind.variable(variable.implies)
             if given.get(target.name) is False:
                 raise UsageError(
@@ -69,14 +81,6 @@ def resolve_values(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
             target = kind.variable(variable.requires)
             if values[target.name] is not True:
                 raise UsageError(f"{variable.option} applies only with {target.option}")
-    for rule in kind.rules:
-        if rule.refuse is not None and rule.matches(values):
-            given_as = " with ".join(
-                f"{kind.variable(name).option} {shown(values[name])}"
-                for name in rule.when
-            )
-            raise UsageError(f"{given_as}: {rule.refuse}")
-    return values
 
 
 def render_outputs(
@@ -174,10 +178,11 @@ def new(
     Without a destination, a project made by ``kscaffold init`` (its
     ``[tool.kscaffold]`` settings, found from the current folder) gets the model in
     its models package and a test in its tests folder; elsewhere the current folder
-    gets the model, and with ``with_test`` a test (see :func:`test_folder`). Templates are searched in ``template_dirs``, then the other
-    places :func:`scaffold.sources.search_path` lists. Everything is validated,
-    rendered and formatted before the first byte is written; with ``dry_run``
-    nothing is written at all. Returns the targets.
+    gets the model, and with ``with_test`` a test (see :func:`test_folder`).
+    Templates are searched in ``template_dirs``, then the other places
+    :func:`scaffold.sources.search_path` lists. Everything is validated, rendered
+    and formatted before the first byte is written; with ``dry_run`` nothing is
+    written at all. Returns the targets.
     """
     project = project_settings(Path.cwd()) if destination is None else None
     if destination is None:
