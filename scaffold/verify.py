@@ -33,7 +33,6 @@ from typing import Any
 from scaffold.errors import ScaffoldError
 from scaffold.kinds import InputSpec
 
-STAGES = ("import", "build", "train", "save/load")
 FEATURES = 8  # examples of a model that does not say its width
 TIMESTEPS = 16  # sequence length for recurrent models
 BATCH_SIZE = 32
@@ -115,7 +114,7 @@ def _missing_config_keys(cls, config: dict[str, Any]) -> list[str]:
     return [p.name for p in _parameters(cls.__init__) if p.name not in config]
 
 
-def _sublayers(keras, layer) -> list:
+def _sublayers(layer) -> list:
     """Every layer inside ``layer``, at any depth."""
     found, todo = [], list(getattr(layer, "_layers", []))
     while todo:
@@ -148,7 +147,7 @@ def feeding(keras, cls, instance, spec: InputSpec) -> Feeding:
     adversarial = not layer and cls.compile is not keras.Model.compile
     recurrent = [
         child
-        for child in _sublayers(keras, instance)
+        for child in _sublayers(instance)
         if isinstance(child, keras.layers.RNN)
     ]
     stateful = any(child.stateful for child in recurrent)
@@ -187,7 +186,7 @@ def _data(np, feed: Feeding, seed: int = 0):
 
 
 def _reset_states(keras, model) -> None:
-    for child in _sublayers(keras, model):
+    for child in _sublayers(model):
         if isinstance(child, keras.layers.RNN) and child.stateful:
             child.reset_state()
 
