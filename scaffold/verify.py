@@ -95,6 +95,8 @@ def import_file(path: Path):
     """Import the file at ``path`` as a new module with a unique name."""
     name = f"_kscaffold_{path.stem}_{uuid.uuid4().hex[:8]}"
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None:
+        raise ImportError(f"{path.name} is not a Python file (.py)")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -146,9 +148,7 @@ def feeding(keras, cls, instance, spec: InputSpec) -> Feeding:
     layer = not isinstance(instance, keras.Model)
     adversarial = not layer and cls.compile is not keras.Model.compile
     recurrent = [
-        child
-        for child in _sublayers(instance)
-        if isinstance(child, keras.layers.RNN)
+        child for child in _sublayers(instance) if isinstance(child, keras.layers.RNN)
     ]
     stateful = any(child.stateful for child in recurrent)
     if spec.shape is not None:
@@ -285,7 +285,7 @@ def check_class(cls, spec: InputSpec = ANY_INPUT) -> Outcome:
             )
     except CheckFailed as exc:
         return Outcome(name, stage, str(exc))
-    except Exception as exc:  # noqa: BLE001 (a user's model may fail any way)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 (a model may fail any way)
         return Outcome(name, stage, _describe(exc))
     return Outcome(name, "ok")
 
@@ -300,7 +300,7 @@ def check_file(
     keras, _ = _keras()
     try:
         module = import_file(path)
-    except Exception as exc:  # noqa: BLE001 (syntax errors, import errors, anything)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 (a file may even call exit())
         return [Outcome("-", "import", _describe(exc), str(path))]
     classes = [
         obj

@@ -256,3 +256,16 @@ def test_a_constant_model_is_named_as_such(runner, tmp_path):
     [row] = rows(result.output)
     assert row[2] == "failed at train"
     assert "the output is the same for every input" in row[3]
+
+
+def test_a_file_that_exits_or_is_not_python_is_a_row_not_an_exit(runner, tmp_path):
+    (tmp_path / "exits.py").write_text("import sys\n\nsys.exit(3)\n")
+    (tmp_path / "notes.txt").write_text("hello\n")
+    result = runner.invoke(
+        cli, ["check", str(tmp_path / "exits.py"), str(tmp_path / "notes.txt")]
+    )
+    assert result.exit_code == 1, result.output
+    assert [row[2:] for row in rows(result.output)] == [
+        ["failed at import", "SystemExit: 3"],
+        ["failed at import", "ImportError: notes.txt is not a Python file (.py)"],
+    ]
