@@ -1,4 +1,4 @@
-"""``kscaffold init PATH``: a whole project, rendered in memory, staged, then moved into place.
+"""``kscaffold init PATH``: a whole project, rendered in memory, then written at once.
 
 The project's own files come from the ``_project`` layout on the template search path;
 each model is rendered exactly as ``kscaffold new`` renders it, with its test.
@@ -6,9 +6,6 @@ each model is rendered exactly as ``kscaffold new`` renders it, with its test.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,11 +19,10 @@ from scaffold.generate import (
     render_outputs,
     template_environment,
 )
-from scaffold.kinds import find_kind, find_layout
 from scaffold.names import check_identifier, class_and_module
-from scaffold.sources import search_path
 from scaffold.variables import safe_value
-from scaffold.writer import Target, current_umask, plan
+from scaffold.workspace import Workspace, resolve
+from scaffold.writer import Target, plan, write, write_tree
 
 LAYOUT = "_project"
 DEFAULT_MODEL = "sequential:Classifier"
@@ -47,15 +43,15 @@ def _model_specs(specs: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def render_project(
-    path: Path,
+    workspace: Workspace,
     *,
     name: str | None,
     models: Sequence[str],
     values: Mapping[str, Any],
     assignments: Sequence[str],
-    template_dirs: Sequence[str | Path],
 ) -> list[tuple[str, str]]:
-    """Every file of the project, relative to ``path``, rendered and formatted."""
+    """Every file of the project at ``workspace.destination``, rendered and formatted."""
+    path = workspace.destination
     package = check_identifier(
         name if name is not None else path.resolve().name.replace("-", "_"),
         "--name" if name is not None else f"package name from PATH {str(path)!r}",
@@ -64,8 +60,8 @@ def render_project(
     values = merge_assignments(
         {k: v for k, v in values.items() if v is not None}, assignments
     )
-    sources = search_path(cli_dirs=template_dirs, destination=path)
-    kinds = {kind: find_kind(kind, sources) for kind, _ in specs}
+    sources = workspace.sources
+    kinds = {kind: workspace.catalog.find(kind) for kind, _ in specs}
     declared = {v.name for kind in kinds.values() for v in kind.variables}
     unused = sorted(set(values) - declared)
     if unused:
@@ -90,13 +86,13 @@ def render_project(
         )
         files.append((f"tests/{relative}", text))
 
-    layout = find_layout(LAYOUT, sources)
+    layout = workspace.catalog.layout(LAYOUT)
     context = {v.name: safe_value(v, package) for v in layout.variables}
     context["models"] = [
         dict(zip(("class_name", "module"), class_and_module(class_name)))
         for _, class_name in specs
     ]
-    env = template_environment(sources)
+    env = template_environment(sources, LAYOUT)
     files += render_outputs(env, layout.files, context, black_mode(path))
     return files
 
@@ -110,27 +106,30 @@ def init(
     assignments: Sequence[str] = (),
     force: bool = False,
     template_dirs: Sequence[str | Path] = (),
+    workspace: Workspace | None = None,
 ) -> list[Target]:
     """Create the project at ``path``; return what was written.
 
     A non-empty ``path`` is refused unless ``force``, which replaces the files the
-    project has in common with it (the CLI names them). Everything is checked, then
-    written to a staging folder beside ``path`` and moved into place, so a failure
-    leaves no partial project.
+    project has in common with it (the CLI names them). Everything is checked before
+    anything is written; a new (or empty) ``path`` is made in one step (see
+    :func:`scaffold.writer.write_tree`), so a failure leaves no partial project.
     """
     if path.exists() and not path.is_dir():
         raise WriteError(f"{str(path)!r} exists and is not a directory")
-    if path.is_dir() and any(path.iterdir()) and not force:
+    fresh = not (path.is_dir() and any(path.iterdir()))
+    if not fresh and not force:
         raise TargetExistsError(
             f"{str(path)!r} is not empty; use --force to write into it"
         )
+    if workspace is None:
+        workspace = resolve(templates=template_dirs, output=path)
     files = render_project(
-        path,
+        workspace,
         name=name,
         models=models,
         values=values or {},
         assignments=assignments,
-        template_dirs=template_dirs,
     )
     relatives = [relative for relative, _ in files]
     for relative in relatives:
@@ -138,30 +137,8 @@ def init(
             raise UsageError(f"two files of the project would be {relative!r}")
     # Every refusal (a folder or a symlink where a file goes) comes before any write.
     targets = plan(path, files, force=True)
-    parent = path.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{path.name}.kscaffold-"))
-        os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes it private
-    except OSError as exc:
-        raise WriteError(
-            f"cannot write to {str(parent)!r}: {exc.strerror or exc}"
-        ) from None
-    try:
-        for relative, text in files:
-            staged = staging / relative
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            staged.write_text(text, encoding="utf-8")
-        if path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-        if not path.exists():
-            staging.rename(path)  # one atomic step
-        else:  # --force into a folder with files: move file by file
-            for target, relative in zip(targets, relatives):
-                target.path.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staging / relative, target.path)
-    except OSError as exc:
-        raise WriteError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    if fresh:
+        write_tree(path, files)
+    else:  # --force into a folder with files: file by file, undone on failure
+        write(targets)
     return targets

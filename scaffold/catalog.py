@@ -4,37 +4,28 @@ from __future__ import annotations
 
 import textwrap
 
-from scaffold.kinds import Kind, Rule, find_kind, kind_layers
-from scaffold.sources import Source
-from scaffold.variables import Variable, shown
+from scaffold.kinds import Catalog, Kind, Rule
 
 
-def _default(variable: Variable) -> str:
-    value = variable.default
-    if value is None:
-        return "-"
-    if variable.type == "int_list":
-        return ",".join(map(str, value)) or '""'
-    return str(value).lower() if variable.type == "bool" else str(value)
-
-
-def listing(sources: list[Source]) -> str:
-    """One paragraph per kind: name, origin (and what it overrides), description, options."""
+def listing(catalog: Catalog) -> str:
+    """One paragraph per kind: name, where it comes from (and what it overrides),
+    description, options."""
+    sources = catalog.sources
     lines = []
-    for name, layers in kind_layers(sources).items():
-        kind = find_kind(name, sources)
-        origin = layers[0].origin
+    for name, layers in catalog.layers().items():
+        kind = catalog.find(name)
+        origin = layers[0].label
         if len(layers) > 1:
-            origin += " (overrides " + ", ".join(s.origin for s in layers[1:]) + ")"
+            origin += "; overrides " + ", ".join(s.label for s in layers[1:])
         lines.append(f"{name}  [{origin}]")
         for output in kind.files:
             # A template file alone (no kind.toml) can replace the kind's own file.
             owner = next(s for s in sources if (s.path / output.template).is_file())
             if owner.path != kind.source.path:
-                lines.append(f"    {output.template} from {owner.origin}")
+                lines.append(f"    {output.template} from {owner.label}")
         lines.append(f"    {kind.description}")
         options = ", ".join(
-            f"{v.option} {v.type.upper()}={_default(v)}" for v in kind.variables
+            f"{v.option} {v.type.metavar}={v.default_text()}" for v in kind.variables
         )
         lines.append(f"    options: {options}")
     return "\n".join(lines) + "\n"
@@ -42,7 +33,8 @@ def listing(sources: list[Source]) -> str:
 
 def _condition(kind: Kind, rule: Rule) -> str:
     return " and ".join(
-        f"{kind.variable(name).option} is {' or '.join(shown(v) for v in allowed)}"
+        f"{kind.variable(name).option} is "
+        + " or ".join(kind.variable(name).shown(v) for v in allowed)
         for name, allowed in rule.when.items()
     )
 
@@ -58,7 +50,7 @@ def details(kind: Kind) -> str:
         "variables (each is an option, or --set NAME=VALUE):",
     ]
     for v in kind.variables:
-        lines.append(f"  {v.option} {v.type.upper()}  (default: {_default(v)})")
+        lines.append(f"  {v.option} {v.type.metavar}  (default: {v.default_text()})")
         text = (
             f"{v.help} Accepts {v.expected()}."
             if v.help
@@ -78,7 +70,8 @@ def details(kind: Kind) -> str:
             text = f"when {_condition(kind, rule)}: refused ({rule.refuse})"
         else:
             defaults = ", ".join(
-                f"{kind.variable(k).option} {shown(v)}" for k, v in rule.default.items()
+                f"{kind.variable(k).option} {kind.variable(k).shown(v)}"
+                for k, v in rule.default.items()
             )
             text = f"when {_condition(kind, rule)}: default {defaults}"
         lines += textwrap.wrap(

@@ -12,17 +12,11 @@ from typing import Any
 
 import click
 
-from scaffold import catalog
-from scaffold.bootstrap import init as init_project
-from scaffold.eject import eject_kind
-from scaffold.errors import ScaffoldError
-from scaffold.generate import merge_assignments
-from scaffold.generate import new as generate_new
-from scaffold.kinds import InputSpec, Kind, find_kind, kind_names
-from scaffold.names import class_and_module
-from scaffold.sources import search_path
+from scaffold import generate
+from scaffold.errors import CheckFailedError, ScaffoldError
+from scaffold.kinds import InputSpec, Kind, Reserved
 from scaffold.variables import Variable
-from scaffold.writer import Target, write
+from scaffold.workspace import Workspace, resolve
 
 
 class OneLineErrors(click.Group):
@@ -40,6 +34,8 @@ class OneLineErrors(click.Group):
         except click.ClickException as exc:
             self._fail(exc.format_message(), exc.exit_code)
         except ScaffoldError as exc:
+            if isinstance(exc, CheckFailedError) and exc.details:
+                click.echo(exc.details, nl=False, err=True)  # the check's table
             self._fail(str(exc), exc.exit_code)
         except click.exceptions.Abort:
             self._fail("aborted", 1)
@@ -68,82 +64,35 @@ def cli() -> None:
 
 
 def _option(variable: Variable) -> click.Option:
-    """The command-line option for one template variable."""
-    if variable.type == "bool":
+    """The command-line option for one template variable, as its type describes it."""
+    if variable.type.flag:
         return click.Option(
             [f"{variable.option}/--no-{variable.option[2:]}", variable.name],
             default=None,
-            help=f"{variable.help} [default: {str(variable.default).lower()}]",
+            help=f"{variable.help} [default: {variable.default_text()}]",
         )
-    default = variable.default
-    if variable.type == "int_list" and default is not None:
-        default = ",".join(map(str, default)) or '""'
-    shown = f"; default: {default}" if default is not None else ""
+    shown = (
+        f"; default: {variable.default_text()}" if variable.default is not None else ""
+    )
     return click.Option(
         [variable.option, variable.name],
         type=str,
         default=None,  # None: not given, so --set may give it
-        metavar=variable.type.upper(),
+        metavar=variable.type.metavar,
         help=f"{variable.help} [{variable.expected()}{shown}]",
     )
 
 
-def _kind_command(kind: Kind) -> click.Command:
-    """A Click command for ``kscaffold new KIND`` built from the kind's metadata."""
-
-    def run(
-        name: str,
-        output: str | None,
-        force: bool,
-        dry_run: bool,
-        stdout: bool,
-        templates: tuple[str, ...],
-        assignments: tuple[str, ...],
-        with_test: bool,
-        verify: bool,
-        **values: Any,
-    ):
-        targets = generate_new(
-            kind.name,
-            name,
-            merge_assignments(values, assignments),
-            destination=None if output is None else Path(output),
-            force=force or stdout,
-            dry_run=True,
-            with_test=with_test,
-            template_dirs=templates,
-        )
-        if verify:
-            _verify(targets, name, kind.check)
-        if not (dry_run or stdout):
-            write(targets)
-        for target in targets:
-            if stdout:
-                click.echo(target.text, nl=False)
-            elif dry_run:
-                verb = "overwrite" if target.exists else "write"
-                click.echo(f"would {verb} {target.path}")
-            else:
-                click.echo(f"{'overwrote' if target.exists else 'wrote'} {target.path}")
-
-    params = [
-        click.Argument(["name"], metavar="NAME"),
-        *(_option(v) for v in kind.variables),
+def _new_options() -> list[click.Parameter]:
+    """The options every ``kscaffold new KIND`` has besides the kind's variables."""
+    return [
         click.Option(
             ["--set", "assignments"],
             multiple=True,
             metavar="NAME=VALUE",
             help="Set any variable of the kind (repeatable).",
         ),
-        click.Option(
-            ["-o", "--output"],
-            type=click.Path(file_okay=False),
-            default=None,
-            callback=not_empty,
-            help="Folder to write into, created if missing [default: the current "
-            "folder; inside a project made by `kscaffold init`, its models package, "
-            "with a test in its tests folder].",
-        ),
+        OUTPUT_OPTION,
         TEMPLATES_OPTION,
         click.Option(["--force"], is_flag=True, help="Overwrite existing files."),
         click.Option(
@@ -165,6 +114,54 @@ def _kind_command(kind: Kind) -> click.Command:
             help="Import, build, train and save/load the new model before writing it.",
         ),
     ]
+
+
+def _kind_command(kind: Kind) -> click.Command:
+    """A Click command for ``kscaffold new KIND`` built from the kind's metadata."""
+
+    @click.pass_context
+    def run(
+        ctx: click.Context,
+        name: str,
+        force: bool,
+        dry_run: bool,
+        stdout: bool,
+        assignments: tuple[str, ...],
+        with_test: bool,
+        verify: bool,
+        output: str | None,
+        templates: tuple[str, ...],
+        **values: Any,
+    ):
+        # -o and --templates were resolved with the kind, before its options.
+        plan = generate.new(
+            kind.name,
+            name,
+            values,
+            workspace=_workspace(ctx),
+            assignments=assignments,
+            force=force,
+            dry_run=dry_run,
+            stdout=stdout,
+            with_test=with_test,
+            verify=verify,
+        )
+        if plan.report:
+            click.echo(plan.report, nl=False, err=True)
+        for target in plan:
+            if stdout:
+                click.echo(target.text, nl=False)
+            elif dry_run:
+                verb = "overwrite" if target.exists else "write"
+                click.echo(f"would {verb} {target.path}")
+            else:
+                click.echo(f"{'overwrote' if target.exists else 'wrote'} {target.path}")
+
+    params = [
+        click.Argument(["name"], metavar="NAME"),
+        *(_option(v) for v in kind.variables),
+        *_new_options(),
+    ]
     return KindCommand(
         kind.name,
         callback=run,
@@ -174,19 +171,6 @@ def _kind_command(kind: Kind) -> click.Command:
     )
 
 
-def _verify(targets: list[Target], name: str, spec: InputSpec) -> None:
-    """Check the rendered model files (in a scratch folder); fail before writing."""
-    from scaffold.verify import check_texts, report  # imports keras
-
-    test = f"test_{class_and_module(name)[1]}.py"
-    outcomes = check_texts(
-        [(t.path.name, t.text) for t in targets if t.path.name != test], spec
-    )
-    click.echo(report(outcomes), nl=False, err=True)
-    if not all(outcome.ok for outcome in outcomes):
-        raise ScaffoldError("the new model failed its check; nothing was written")
-
-
 class KindCommand(click.Command):
     """``kscaffold new KIND``: an option of another kind is refused by name."""
 
@@ -194,15 +178,7 @@ class KindCommand(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.NoSuchOption as exc:
-            sources = ctx.meta.get("kscaffold.sources") or search_path()
-            owners = [
-                name
-                for name in kind_names(sources)
-                if any(
-                    exc.option_name in (v.option, f"--no-{v.option[2:]}")
-                    for v in find_kind(name, sources).variables
-                )
-            ]
+            owners = _workspace(ctx).catalog.owners(exc.option_name)
             if not owners:
                 raise
             raise click.UsageError(
@@ -228,44 +204,64 @@ _TEMPLATES = {
 }
 TEMPLATES_OPTION = click.Option(["--templates"], **_TEMPLATES)  # for built commands
 templates_option = click.option("--templates", **_TEMPLATES)  # for decorated ones
+OUTPUT_OPTION = click.Option(
+    ["-o", "--output"],
+    type=click.Path(file_okay=False),
+    default=None,
+    callback=not_empty,
+    help="Folder to write into, created if missing [default: the current "
+    "folder; inside a project made by `kscaffold init`, its models package, "
+    "with a test in its tests folder].",
+)
 
 
-def _peek(args: list[str], *names: str) -> list[str]:
-    """The values given to options ``names`` in ``args``, before Click parses them.
+def _preparse(args: list[str], *params: click.Parameter) -> dict[str, Any]:
+    """The values of ``params`` in ``args``, parsed by Click before the other options
+    (which depend on them) are known. Unknown options are passed over."""
+    command = click.Command(
+        None,
+        params=list(params),
+        add_help_option=False,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
+    with command.make_context("kscaffold", list(args), resilient_parsing=True) as ctx:
+        return ctx.params
 
-    ``kscaffold new KIND ... --templates DIR -o OUT`` decides which kinds exist
-    (and so which options KIND has) from those two options.
-    """
-    values = []
-    for i, arg in enumerate(args):
-        if arg == "--":
-            break
-        for name in names:
-            if arg == name and i + 1 < len(args):
-                values.append(args[i + 1])
-            elif arg.startswith(name + "=") and name.startswith("--"):
-                values.append(arg.split("=", 1)[1])
-    return values
+
+def reserved() -> Reserved:
+    """Every name and option the command line uses itself: kind variables may not."""
+    params = [*_new_options(), *InitCommand.own(init), click.Argument(["name"])]
+    options = {"-h", "--help", "--version"}
+    for param in params:
+        options.update(getattr(param, "opts", ()), getattr(param, "secondary_opts", ()))
+    return Reserved(frozenset(p.name for p in params if p.name), frozenset(options))
+
+
+def _workspace(ctx: click.Context) -> Workspace:
+    """The workspace resolved for this command (see :class:`KindGroup`)."""
+    root = ctx.find_root()
+    if "kscaffold.workspace" not in root.meta:
+        root.meta["kscaffold.workspace"] = resolve(reserved=reserved())
+    return root.meta["kscaffold.workspace"]
 
 
 class KindGroup(click.Group):
     """``kscaffold new``: one subcommand per kind found on the template search path."""
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
-        ctx.meta["kscaffold.sources"] = search_path(
-            cli_dirs=_peek(args[1:], "--templates"),
-            destination=Path((_peek(args[1:], "-o", "--output") or ["."])[-1]),
+        given = _preparse(args[1:], OUTPUT_OPTION, TEMPLATES_OPTION)
+        ctx.find_root().meta["kscaffold.workspace"] = resolve(
+            templates=given.get("templates") or (),
+            output=given.get("output"),
+            reserved=reserved(),
         )
         return super().resolve_command(ctx, args)
 
-    def _sources(self, ctx: click.Context):
-        return ctx.meta.get("kscaffold.sources") or search_path()
-
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return kind_names(self._sources(ctx))
+        return _workspace(ctx).catalog.names()
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return _kind_command(find_kind(name, self._sources(ctx)))
+        return _kind_command(_workspace(ctx).catalog.find(name))
 
 
 @cli.group(cls=KindGroup)
@@ -277,7 +273,10 @@ def new() -> None:
 @templates_option
 def list_kinds(templates: tuple[str, ...]) -> None:
     """List every kind: where it comes from, what it is, its options."""
-    click.echo(catalog.listing(search_path(cli_dirs=templates)), nl=False)
+    from scaffold.catalog import listing
+
+    workspace = resolve(templates=templates, reserved=reserved())
+    click.echo(listing(workspace.catalog), nl=False)
 
 
 @cli.command()
@@ -285,9 +284,10 @@ def list_kinds(templates: tuple[str, ...]) -> None:
 @templates_option
 def show(kind: str, templates: tuple[str, ...]) -> None:
     """Show a kind's variables: option, type, default, accepted values."""
-    click.echo(
-        catalog.details(find_kind(kind, search_path(cli_dirs=templates))), nl=False
-    )
+    from scaffold.catalog import details
+
+    workspace = resolve(templates=templates, reserved=reserved())
+    click.echo(details(workspace.catalog.find(kind)), nl=False)
 
 
 @cli.group()
@@ -302,7 +302,10 @@ def templates() -> None:
 )
 @click.option("--force", is_flag=True, help="Replace an earlier copy of the kind.")
 def eject(kind: str, directory: str, force: bool) -> None:
-    """Copy a built-in KIND into DIRECTORY (default: ./kscaffold_templates) to edit."""
+    """Copy a built-in KIND, and the shared partials it uses, into DIRECTORY
+    (default: ./kscaffold_templates) to edit."""
+    from scaffold.eject import eject_kind
+
     copied = eject_kind(kind, Path(directory), force=force)
     click.echo(f"copied the built-in {kind!r} kind to {copied}")
     click.echo("use it with any of:")
@@ -319,12 +322,20 @@ class InitCommand(click.Command):
         super().__init__(*args, **kwargs)
         self.own_params = list(self.params)
 
+    @staticmethod
+    def own(command: click.Command) -> list[click.Parameter]:
+        return list(getattr(command, "own_params", command.params))
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        sources = search_path(cli_dirs=_peek(args, "--templates"))
+        # The kinds' options come from the search path of the current folder; the
+        # project's own folder (PATH) reuses it unless it has another pyproject.toml.
+        given = _preparse(args, TEMPLATES_OPTION)
+        workspace = resolve(templates=given.get("templates") or (), reserved=reserved())
+        ctx.meta["kscaffold.workspace"] = workspace
         taken = {param.name for param in self.own_params}
         variables: dict[str, Variable] = {}
-        for name in kind_names(sources):
-            for variable in find_kind(name, sources).variables:
+        for name in workspace.catalog.names():
+            for variable in workspace.catalog.find(name).variables:
                 if variable.name not in taken:
                     variables.setdefault(variable.name, variable)
         self.params = [*self.own_params, *map(_option, variables.values())]
@@ -363,6 +374,9 @@ def init(
 
     Model options (--units, --accumulate ...) apply to every model whose kind has them.
     """
+    from scaffold.bootstrap import init as init_project
+
+    here = click.get_current_context().meta["kscaffold.workspace"]
     written = init_project(
         Path(path),
         name=name,
@@ -370,7 +384,7 @@ def init(
         values=values,
         assignments=assignments,
         force=force,
-        template_dirs=templates,
+        workspace=resolve(templates=templates, output=path, previous=here),
     )
     for target in written:
         if target.exists:
@@ -386,9 +400,11 @@ def init(
 @click.argument("directory", type=click.Path(), callback=not_empty)
 def check_templates(directory: str) -> None:
     """Render every kind in DIRECTORY with its defaults; import, build, train, save/load it."""
-    from scaffold.template_check import check_directory, report  # imports keras
+    from scaffold.template_check import check_directory, report, warnings
 
-    results = check_directory(Path(directory))
+    for line in warnings(Path(directory)):
+        click.echo(line, err=True)
+    results = check_directory(Path(directory))  # imports keras
     click.echo(report(results), nl=False)
     failed = sum(not outcome.ok for _, outcome in results)
     if failed:
@@ -432,35 +448,13 @@ def check_models(
     reason it stopped; exit 1 if any failed. A folder means the .py files in it that
     define a model or layer (test files, test_*.py and conftest.py, are left out).
     """
-    from scaffold.verify import check_file, report  # imports keras
+    from scaffold.verify import check_paths, report  # imports keras
 
-    named, found = [], []
-    for path in map(Path, paths):
-        if not path.exists():
-            raise click.BadParameter(f"{str(path)!r} does not exist", param_hint="PATH")
-        if path.is_dir():
-            found += [p for p in sorted(path.glob("*.py")) if not _is_test(p)]
-        else:
-            named.append(path)
     spec = InputSpec(shape=input_shape, batch_size=batch_size)
-    outcomes = [outcome for path in named for outcome in check_file(path, spec)]
-    # In a folder, files that define no model or layer (helpers, scripts) are skipped.
-    outcomes += [
-        outcome
-        for path in found
-        for outcome in check_file(path, spec, models_only=True)
-    ]
-    if not outcomes:
-        raise click.BadParameter(
-            f"no models or layers in {', '.join(paths)}", param_hint="PATH"
-        )
+    outcomes = check_paths([Path(p) for p in paths], spec)
     click.echo(report(outcomes), nl=False)
     if not all(outcome.ok for outcome in outcomes):
         raise click.exceptions.Exit(1)
-
-
-def _is_test(path: Path) -> bool:
-    return path.name.startswith("test_") or path.name == "conftest.py"
 
 
 def main(prog_name: str = "kscaffold") -> None:

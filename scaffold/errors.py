@@ -23,3 +23,11 @@ class WriteError(ScaffoldError):
 
 class TemplateError(ScaffoldError):
     """A template or its metadata is broken; the message names the file and line."""
+
+
+class CheckFailedError(ScaffoldError):
+    """A generated model failed its check; ``details`` holds the check's table."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details

@@ -1,22 +1,27 @@
-"""The core of ``kscaffold new``: validate, render and format in memory, then write."""
+"""The core of ``kscaffold new``: validate, render and format in memory, plan, then write.
+
+:func:`plan_new` renders a kind into a :class:`Plan` (the model's files and its
+test); :func:`new` is the whole command: plan, check when asked, write.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import black
 import jinja2
 
-from scaffold.errors import UsageError
+from scaffold.errors import CheckFailedError, UsageError
 from scaffold.formatting import black_mode, format_python
-from scaffold.kinds import Kind, OutputFile, find_kind
+from scaffold.kinds import Kind, OutputFile
 from scaffold.names import Identifier, check_identifier, class_and_module
-from scaffold.project import project_settings
 from scaffold.render import environment, render, render_string
-from scaffold.sources import Source, builtin_templates, search_path
-from scaffold.variables import safe_value, shown
+from scaffold.sources import Source, builtin_templates
+from scaffold.variables import safe_value
+from scaffold.workspace import Workspace, resolve
 from scaffold.writer import Target, plan, write
 
 
@@ -57,7 +62,7 @@ def resolve_values(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
     for rule in kind.rules:
         if rule.refuse is not None and rule.matches(values):
             given_as = " with ".join(
-                f"{kind.variable(name).option} {shown(values[name])}"
+                f"{kind.variable(name).option} {kind.variable(name).shown(values[name])}"
                 for name in rule.when
             )
             raise UsageError(f"{given_as}: {rule.refuse}")
@@ -100,8 +105,11 @@ def render_outputs(
     return files
 
 
-def template_environment(sources: list[Source]) -> jinja2.Environment:
-    return environment([source.path for source in sources], builtin_templates())
+def template_environment(
+    sources: list[Source], kind: str | None = None
+) -> jinja2.Environment:
+    """The environment rendering ``kind`` (or a layout) from ``sources``."""
+    return environment([source.path for source in sources], builtin_templates(), kind)
 
 
 def kind_context(kind: Kind, name: str, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,7 +131,7 @@ def render_files(
 ) -> list[tuple[str, str]]:
     """Render and format every file of ``kind`` in memory: ``[(relative path, text)]``."""
     context = kind_context(kind, name, raw)
-    env = template_environment(sources)
+    env = template_environment(sources, kind.name)
     return render_outputs(env, kind.files, context, black_mode(destination))
 
 
@@ -148,7 +156,7 @@ def render_model_test(
     parts = [check_identifier(part, "module path") for part in import_from.split(".")]
     context.update(import_from=Identifier(".".join(parts)), path_setup=path_setup)
     [test] = render_outputs(
-        template_environment(sources),
+        template_environment(sources, kind.name),
         [OutputFile(kind.test, f"test_{context['module']}.py")],
         context,
         black_mode(destination),
@@ -162,58 +170,127 @@ def test_folder(destination: Path) -> Path:
     return tests if tests.is_dir() else destination
 
 
+@dataclass
+class Plan:
+    """What ``new`` writes: the model's files, then its test (when there is one).
+
+    It iterates over its targets, model files first.
+    """
+
+    models: list[Target]
+    test: Target | None = None
+    report: str = ""  # the check's table, when ``verify`` was asked
+
+    @property
+    def targets(self) -> list[Target]:
+        return [*self.models, *([self.test] if self.test else [])]
+
+    def __iter__(self) -> Iterator[Target]:
+        return iter(self.targets)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+def plan_new(
+    workspace: Workspace,
+    kind_name: str,
+    name: str,
+    raw: Mapping[str, Any],
+    *,
+    assignments: Sequence[str] = (),
+    with_test: bool = False,
+    force: bool = False,
+    check_existing: bool = True,
+) -> Plan:
+    """Validate, render and format ``kind_name`` as class ``name``; decide every target.
+
+    Inside a project (``workspace.project``) the test always goes to the project's
+    tests folder; elsewhere only ``with_test`` adds one (see :func:`test_folder`).
+    ``check_existing=False`` (printing the code) skips the refusal of existing files.
+    """
+    kind = workspace.catalog.find(kind_name)
+    raw = merge_assignments(raw, assignments)
+    destination = workspace.destination
+    sources = workspace.sources
+    overwrite = force or not check_existing
+    files = render_files(kind, name, raw, sources=sources, destination=destination)
+    models = plan(destination, files, overwrite)
+    module = class_and_module(name)[1]
+    project = workspace.project
+    if project is None and not with_test:
+        return Plan(models)
+    if project is not None:
+        folder, import_from = project.tests, f"{project.package}.models.{module}"
+    else:
+        folder, import_from = test_folder(destination), module
+    test = render_model_test(
+        kind,
+        name,
+        raw,
+        import_from=import_from,
+        sources=sources,
+        destination=folder,
+        path_setup=project is None and folder != destination,
+    )
+    [test_target] = plan(folder, [test], overwrite)
+    return Plan(models, test_target)
+
+
+def verify_plan(workspace: Workspace, kind_name: str, new_plan: Plan) -> None:
+    """Import, build, train and save/load the plan's model files from a scratch folder.
+
+    Sets ``new_plan.report``; raises a :class:`CheckFailedError` (carrying the report)
+    if any model fails. Imports keras.
+    """
+    from scaffold.verify import check_texts, report
+
+    spec = workspace.catalog.find(kind_name).check
+    outcomes = check_texts([(t.path.name, t.text) for t in new_plan.models], spec)
+    new_plan.report = report(outcomes)
+    if not all(outcome.ok for outcome in outcomes):
+        raise CheckFailedError(
+            "the new model failed its check; nothing was written", new_plan.report
+        )
+
+
 def new(
     kind_name: str,
     name: str,
     raw: Mapping[str, Any],
     *,
+    workspace: Workspace | None = None,
     destination: Path | None = None,
+    template_dirs: Sequence[str | Path] = (),
+    assignments: Sequence[str] = (),
     force: bool = False,
     dry_run: bool = False,
+    stdout: bool = False,
     with_test: bool = False,
-    template_dirs: Sequence[str | Path] = (),
-) -> list[Target]:
-    """Generate ``kind_name`` as class ``name`` into ``destination``.
+    verify: bool = False,
+) -> Plan:
+    """``kscaffold new``: generate ``kind_name`` as class ``name``; return the plan.
 
-    Without a destination, a project made by ``kscaffold init`` (its
-    ``[tool.kscaffold]`` settings, found from the current folder) gets the model in
-    its models package and a test in its tests folder; elsewhere the current folder
-    gets the model, and with ``with_test`` a test (see :func:`test_folder`).
-    Templates are searched in ``template_dirs``, then the other places
-    :func:`scaffold.sources.search_path` lists. Everything is validated, rendered
-    and formatted before the first byte is written; with ``dry_run`` nothing is
-    written at all. Returns the targets.
+    Without a ``workspace``, one is resolved from ``destination`` and
+    ``template_dirs`` (see :func:`scaffold.workspace.resolve`). Everything is
+    validated, rendered, formatted (and with ``verify`` checked) before the first
+    byte is written; with ``dry_run`` or ``stdout`` nothing is written at all, and
+    ``stdout`` does not mind existing files.
     """
-    project = project_settings(Path.cwd()) if destination is None else None
-    if destination is None:
-        destination = project.models if project else Path(".")
-    sources = search_path(cli_dirs=template_dirs, destination=destination)
-    kind = find_kind(kind_name, sources)
-    files = render_files(kind, name, raw, sources=sources, destination=destination)
-    targets = plan(destination, files, force)
-    if project is not None:
-        module = class_and_module(name)[1]
-        test = render_model_test(
-            kind,
-            name,
-            raw,
-            import_from=f"{project.package}.models.{module}",
-            sources=sources,
-            destination=project.tests,
-        )
-        targets += plan(project.tests, [test], force)
-    elif with_test:
-        folder = test_folder(destination)
-        test = render_model_test(
-            kind,
-            name,
-            raw,
-            import_from=class_and_module(name)[1],
-            sources=sources,
-            destination=folder,
-            path_setup=folder != destination,
-        )
-        targets += plan(folder, [test], force)
-    if not dry_run:
-        write(targets)
-    return targets
+    if workspace is None:
+        workspace = resolve(templates=template_dirs, output=destination)
+    new_plan = plan_new(
+        workspace,
+        kind_name,
+        name,
+        raw,
+        assignments=assignments,
+        with_test=with_test,
+        force=force,
+        check_existing=not stdout,
+    )
+    if verify:
+        verify_plan(workspace, kind_name, new_plan)
+    if not (dry_run or stdout):
+        write(new_plan.targets)
+    return new_plan

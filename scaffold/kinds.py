@@ -9,22 +9,20 @@ and base templates, not kinds. The built-in kinds are described the same way.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scaffold.errors import TemplateError, UsageError
+from scaffold.errors import ScaffoldError, TemplateError, UsageError
 from scaffold.sources import Source
 from scaffold.variables import Variable, variable_from_metadata
 
 METADATA = "kind.toml"
 # The test template of a kind whose metadata names none: it suits models fed (batch, 8).
 DEFAULT_TEST = "_common/test_model.py.j2"
-# Names the command line already uses, and the names every template gets.
-RESERVED_VARIABLES = frozenset(
-    {"name", "output", "force", "dry_run", "stdout", "templates", "assignments", "set"}
-    | {"help", "version", "class_name", "module"}
-)
+# Names every template gets besides the kind's variables (test templates get the last two).
+CONTEXT_NAMES = frozenset({"class_name", "module", "import_from", "path_setup"})
 
 
 @dataclass(frozen=True)
@@ -87,18 +85,80 @@ def inside(root: Path, path: Path) -> bool:
     return path.resolve().is_relative_to(root.resolve())
 
 
-def load_kind(source: Source, name: str) -> Kind:
-    """Read ``<source>/name/kind.toml``; a malformed file is a TemplateError naming it."""
-    path = source.path / name / METADATA
-    if not inside(source.path, path):
-        raise TemplateError(f"{path}: a symlink leads outside {source.path}")
+def _read_toml(path: Path, root: Path) -> dict[str, Any]:
+    if not inside(root, path):
+        raise TemplateError(f"{path}: a symlink leads outside {root}")
     try:
-        meta = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise TemplateError(f"{path}: {exc}") from None
-    variables = meta.get("variables", {})
+
+
+def shared_file(name: str, kind: str, sources: Sequence[Source]) -> Path | None:
+    """Where the shared file ``name`` (``_common/dense.toml``) is for ``kind``.
+
+    The same order as templates (see :mod:`scaffold.render`): in each source, the
+    kind's own folder first (an ejected kind carries its partials), then the source.
+    """
+    parts = PurePosixPath(name).parts
+    if not parts or PurePosixPath(name).is_absolute() or ".." in parts:
+        return None
+    for source in sources:
+        for folder in (source.path / kind, source.path):
+            path = folder.joinpath(*parts)
+            if path.is_file():
+                return path if inside(source.path, path) else None
+    return None
+
+
+def _tables(meta: dict[str, Any], kind: str, path: Path, sources: Sequence[Source]):
+    """The kind's variable tables and rules, after those of the files it includes.
+
+    ``include = ["_common/dense.toml"]`` names shared files holding ``[variables.*]``
+    and ``[[rules]]``. The kind's own variables come first, and replace an included
+    variable of the same name; then the included ones, in order.
+    """
+    includes = meta.get("include", [])
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        raise TemplateError(f"{path}: include must be a list of shared .toml files")
+    variables: dict[str, Any] = {}
+    rules: list[Any] = []
+    for name in includes:
+        found = shared_file(name, kind, sources)
+        if found is None:
+            raise TemplateError(f"{path}: included {name!r} not found")
+        shared = _read_toml(found, found.parent)
+        if set(shared) - {"variables", "rules"}:
+            raise TemplateError(f"{found}: holds [variables.*] and [[rules]] only")
+        if not isinstance(shared.get("variables", {}), dict):
+            raise TemplateError(f"{found}: needs [variables.*] tables")
+        variables.update(shared.get("variables", {}))
+        listed = shared.get("rules", [])
+        rules += listed if isinstance(listed, list) else [None]  # None: refused below
+    own = meta.get("variables", {})
+    if not isinstance(own, dict):
+        raise TemplateError(f"{path}: needs [variables.*] tables and a [[files]] list")
+    listed = meta.get("rules", [])
+    rules += listed if isinstance(listed, list) else [None]
+    return {**own, **{k: v for k, v in variables.items() if k not in own}}, rules
+
+
+def load_kind(
+    source: Source,
+    name: str,
+    sources: Sequence[Source] = (),
+    reserved: Reserved | None = None,
+) -> Kind:
+    """Read ``<source>/name/kind.toml``; a malformed file is a TemplateError naming it.
+
+    ``sources`` is the search path its ``include`` files are found on; ``reserved``
+    holds the command line's own names, which no variable may take.
+    """
+    path = source.path / name / METADATA
+    meta = _read_toml(path, source.path)
+    variables, rule_tables = _tables(meta, name, path, [*sources] or [source])
     files = meta.get("files", [])
-    if not isinstance(variables, dict) or not isinstance(files, list) or not files:
+    if not isinstance(files, list) or not files:
         raise TemplateError(f"{path}: needs [variables.*] tables and a [[files]] list")
     if not isinstance(meta.get("description", ""), str):
         raise TemplateError(f"{path}: description must be text")
@@ -114,10 +174,15 @@ def load_kind(source: Source, name: str) -> Kind:
             f"{path}: each [[files]] needs 'template' and 'path' (text)"
         )
     for key in variables:
-        if not key.isidentifier() or not key.isascii() or key in RESERVED_VARIABLES:
+        if not key.isidentifier() or not key.isascii() or key in CONTEXT_NAMES:
             raise TemplateError(
                 f"{path}: variable {key!r} must be a Python identifier and not one of "
-                + ", ".join(sorted(RESERVED_VARIABLES))
+                + ", ".join(sorted(CONTEXT_NAMES))
+            )
+        clash = (reserved or Reserved()).clash(key)
+        if clash:
+            raise TemplateError(
+                f"{path}: variable {key!r} would shadow kscaffold's own option {clash}"
             )
     declared = tuple(
         variable_from_metadata(key, spec, str(path)) for key, spec in variables.items()
@@ -131,7 +196,7 @@ def load_kind(source: Source, name: str) -> Kind:
         source=source,
         check=_check_table(meta.get("check", {}), path),
         test=f"{name}/{meta['test']}" if meta.get("test") else DEFAULT_TEST,
-        rules=_rules(meta.get("rules", []), {v.name: v for v in declared}, path),
+        rules=_rules(rule_tables, {v.name: v for v in declared}, path),
     )
 
 
@@ -168,7 +233,7 @@ def _rules(entries: object, variables: dict[str, Variable], path: Path) -> tuple
             # A list means "any of these" (for an int_list: a list of lists).
             listed = isinstance(raw, list) and (
                 variables.get(name) is None
-                or variables[name].type != "int_list"
+                or list not in variables[name].type.native
                 or all(isinstance(item, list) for item in raw)
             )
             return tuple(parsed(name, item) for item in (raw if listed else [raw]))
@@ -183,7 +248,7 @@ def _rules(entries: object, variables: dict[str, Variable], path: Path) -> tuple
 
 def _check_links(variables: tuple[Variable, ...], path: Path) -> None:
     """``requires`` and ``implies`` must name a bool variable of the same kind."""
-    bools = {v.name for v in variables if v.type == "bool"}
+    bools = {v.name for v in variables if v.type.flag}
     for variable in variables:
         for key in ("requires", "implies"):
             target = getattr(variable, key)
@@ -231,33 +296,88 @@ def _kinds_in(source: Source) -> set[str]:
     }
 
 
+@dataclass(frozen=True)
+class Reserved:
+    """Names the command line uses itself: no kind variable may take one."""
+
+    names: frozenset[str] = frozenset()  # parameter names (``dry_run``)
+    options: frozenset[str] = frozenset()  # option strings (``--dry-run``)
+
+    def clash(self, variable: str) -> str | None:
+        """The option or name ``variable`` would shadow, if any."""
+        option = "--" + variable.replace("_", "-")
+        for candidate in (option, "--no-" + option[2:]):
+            if candidate in self.options:
+                return candidate
+        return variable if variable in self.names else None
+
+
+class Catalog:
+    """The kinds on one search path, each ``kind.toml`` read once per command."""
+
+    def __init__(self, sources: Sequence[Source], reserved: Reserved | None = None):
+        self.sources = list(sources)
+        self.reserved = reserved or Reserved()
+        self._kinds: dict[str, Kind] = {}
+        self._found: list[set[str]] | None = None
+
+    def _per_source(self) -> list[set[str]]:
+        if self._found is None:
+            self._found = [_kinds_in(source) for source in self.sources]
+        return self._found
+
+    def names(self) -> list[str]:
+        """Every kind found, sorted."""
+        return sorted(set().union(*self._per_source()))
+
+    def layers(self) -> dict[str, list[Source]]:
+        """For each kind, every source that defines it, the winning one first."""
+        layers: dict[str, list[Source]] = {}
+        for source, names in zip(self.sources, self._per_source()):
+            for name in sorted(names):
+                layers.setdefault(name, []).append(source)
+        return dict(sorted(layers.items()))
+
+    def find(self, name: str) -> Kind:
+        """The kind called ``name``, from the first source that has it."""
+        if name not in self._kinds:
+            for source, names in zip(self.sources, self._per_source()):
+                if name in names:
+                    self._kinds[name] = load_kind(
+                        source, name, self.sources, self.reserved
+                    )
+                    break
+            else:
+                raise UsageError(
+                    f"unknown kind {name!r}; choose from: {', '.join(self.names())}"
+                )
+        return self._kinds[name]
+
+    def layout(self, name: str) -> Kind:
+        """A layout that is not a kind of ``new`` (``_project``), from the first source."""
+        for source in self.sources:
+            if (source.path / name / METADATA).is_file():
+                return load_kind(source, name, self.sources)
+        raise TemplateError(f"no {name!r} templates on the search path")
+
+    def owners(self, option: str) -> list[str]:
+        """The kinds that have ``option`` (``--accumulate`` or ``--no-train-step``)."""
+        owners = []
+        for name in self.names():
+            try:
+                variables = self.find(name).variables
+            except ScaffoldError:
+                continue  # a broken kind owns nothing
+            if any(option in (v.option, f"--no-{v.option[2:]}") for v in variables):
+                owners.append(name)
+        return owners
+
+
 def kind_names(sources: list[Source]) -> list[str]:
     """Every kind found in ``sources``, sorted."""
-    return sorted(set().union(*(_kinds_in(source) for source in sources)))
-
-
-def kind_layers(sources: list[Source]) -> dict[str, list[Source]]:
-    """For each kind, every source that defines it, the winning one first."""
-    layers: dict[str, list[Source]] = {}
-    for source in sources:
-        for name in _kinds_in(source):
-            layers.setdefault(name, []).append(source)
-    return dict(sorted(layers.items()))
-
-
-def find_layout(name: str, sources: list[Source]) -> Kind:
-    """Load a layout that is not a kind of ``new`` (``_project``) from the first source."""
-    for source in sources:
-        if (source.path / name / METADATA).is_file():
-            return load_kind(source, name)
-    raise TemplateError(f"no {name!r} templates on the search path")
+    return Catalog(sources).names()
 
 
 def find_kind(name: str, sources: list[Source]) -> Kind:
     """Load the kind called ``name`` from the first source that has it."""
-    for source in sources:
-        if _is_kind_name(name) and (source.path / name / METADATA).is_file():
-            return load_kind(source, name)
-    raise UsageError(
-        f"unknown kind {name!r}; choose from: {', '.join(kind_names(sources))}"
-    )
+    return Catalog(sources).find(name)

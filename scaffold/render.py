@@ -22,22 +22,34 @@ BUILTIN_PREFIX = "builtin"
 class ConfinedLoader(jinja2.BaseLoader):
     """Finds ``name`` in the first root that has it; refuses files outside their root.
 
-    ``builtin/<name>`` always means the bundled template, so a user template of the
-    same name can extend it: ``{% extends "builtin/sequential/model.py.j2" %}``.
+    When rendering a kind, each root's folder of that kind is searched before the
+    root itself: a kind can carry its own copy of a shared partial
+    (``team/sequential/_common/dense_model.py.j2``), which is what ``templates eject``
+    makes. ``builtin/<name>`` always means the bundled template, so a user template
+    of the same name can extend it: ``{% extends "builtin/sequential/model.py.j2" %}``.
     """
 
-    def __init__(self, roots: list[Path], builtin: Path) -> None:
+    def __init__(self, roots: list[Path], builtin: Path, kind: str | None = None):
         self.roots = roots
         self.builtin = builtin
+        self.kind = kind
         self.served: set[str] = set()  # file names, to place errors in tracebacks
 
-    def get_source(self, environment: jinja2.Environment, template: str):
+    def candidates(self, template: str) -> list[tuple[Path, Path]]:
+        """``(root, file)`` pairs for ``template``, in search order."""
         parts = split_template_path(template)  # refuses ".." parts
         roots = self.roots
         if parts[:1] == [BUILTIN_PREFIX]:
             parts, roots = parts[1:], [self.builtin]
+        found = []
         for root in roots:
-            path = root.joinpath(*parts)
+            if self.kind and parts[:1] != [self.kind]:
+                found.append((root, root.joinpath(self.kind, *parts)))
+            found.append((root, root.joinpath(*parts)))
+        return found
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        for root, path in self.candidates(template):
             if not path.is_file():
                 continue
             if not path.resolve().is_relative_to(root.resolve()):
@@ -55,10 +67,15 @@ class ConfinedLoader(jinja2.BaseLoader):
         raise jinja2.TemplateNotFound(template)
 
 
-def environment(roots: list[Path], builtin: Path) -> jinja2.Environment:
-    """A sandboxed environment whose missing variables are errors, never empty text."""
+def environment(
+    roots: list[Path], builtin: Path, kind: str | None = None
+) -> jinja2.Environment:
+    """A sandboxed environment whose missing variables are errors, never empty text.
+
+    ``kind``: the kind being rendered, whose own folders are searched first.
+    """
     env = ImmutableSandboxedEnvironment(
-        loader=ConfinedLoader(roots, builtin),
+        loader=ConfinedLoader(roots, builtin, kind),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

@@ -30,7 +30,14 @@ class Source:
     """A template directory and where it was named (shown by ``kscaffold list``)."""
 
     path: Path
-    origin: str
+    origin: str  # how it was named: --templates, $KSCAFFOLD_TEMPLATES, a pyproject.toml
+
+    @property
+    def label(self) -> str:
+        """Where the templates are, for ``list``: the folder, or the pack, or built-in."""
+        if self.origin == BUILTIN or self.origin.startswith("pack "):
+            return self.origin
+        return f"{self.path} ({self.origin})"
 
 
 def builtin_templates() -> Path:

@@ -7,13 +7,66 @@ import tempfile
 from pathlib import Path
 
 import black
+import jinja2
+from jinja2 import nodes
 
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.generate import render_files
-from scaffold.kinds import find_kind, kind_names
+from scaffold.kinds import Catalog
 from scaffold.sources import Source, search_path
 from scaffold.verify import Outcome, check_file
 from scaffold.verify import report as verify_report
+
+
+def ignored_text(source: str) -> list[tuple[int, str]]:
+    """``(line, problem)`` for text a child template's ``{% extends %}`` hides.
+
+    In a template that extends another, only its blocks reach the output: text
+    after the ``{% extends %}`` tag outside every block is dropped, and text before
+    the tag is printed ahead of the parent's text. Both are usually a mistake.
+    """
+    tree = jinja2.Environment().parse(source)
+    if not any(isinstance(node, nodes.Extends) for node in tree.body):
+        return []
+    problems, extended = [], False
+    for node in tree.body:
+        if isinstance(node, nodes.Extends):
+            extended = True
+            continue
+        text = [
+            part
+            for part in getattr(node, "nodes", [])
+            if not isinstance(part, nodes.TemplateData) or part.data.strip()
+        ]
+        if isinstance(node, nodes.Output) and text:
+            first = text[0]
+            line = first.lineno
+            if isinstance(first, nodes.TemplateData):  # count the blank lines before it
+                data = first.data
+                line += data[: len(data) - len(data.lstrip())].count("\n")
+            problems.append(
+                (
+                    line,
+                    (
+                        "text outside a block is ignored ({% extends %} keeps only blocks)"
+                        if extended
+                        else "text before {% extends %} is printed ahead of the parent"
+                    ),
+                )
+            )
+    return problems
+
+
+def warnings(directory: Path) -> list[str]:
+    """One line per piece of text in ``directory``'s templates that is hidden or misplaced."""
+    lines = []
+    for path in sorted(directory.rglob("*.j2")):
+        try:
+            found = ignored_text(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, jinja2.TemplateSyntaxError):
+            continue  # rendering the kind reports a broken template
+        lines += [f"warning: {path}:{line}: {problem}" for line, problem in found]
+    return lines
 
 
 def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
@@ -27,10 +80,11 @@ def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
         problem = "is not a directory" if directory.exists() else "does not exist"
         raise UsageError(f"template directory {str(directory)!r} {problem}")
     sources = search_path(cli_dirs=[directory])
-    everything = set(kind_names(sources))
+    catalog = Catalog(sources)
+    everything = set(catalog.names())
     folders = [entry.name for entry in directory.iterdir() if entry.is_dir()]
     kinds = sorted(
-        set(kind_names([Source(directory, "checked")]))
+        set(Catalog([Source(directory, "checked")]).names())
         | (everything & set(folders))
         | (everything if any(f.startswith("_") for f in folders) else set())
     )
@@ -41,7 +95,7 @@ def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
         for name in kinds:
             destination = Path(scratch) / name
             try:
-                kind = find_kind(name, sources)
+                kind = catalog.find(name)
                 files = render_files(
                     kind, "Checked", {}, sources=sources, destination=destination
                 )

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scaffold.errors import ScaffoldError
+from scaffold.errors import ScaffoldError, UsageError
 from scaffold.kinds import InputSpec
 
 FEATURES = 8  # examples of a model that does not say its width
@@ -318,6 +318,36 @@ def check_file(
         Outcome(o.name, o.stage, o.reason, str(path))
         for o in (check_class(cls, spec) for cls in classes)
     ]
+
+
+def is_test_file(path: Path) -> bool:
+    """Test files are not models to check: ``test_*.py`` and ``conftest.py``."""
+    return path.name.startswith("test_") or path.name == "conftest.py"
+
+
+def check_paths(paths: list[Path], spec: InputSpec = ANY_INPUT) -> list[Outcome]:
+    """``kscaffold check``: every class of the named files, and of the folders' files.
+
+    A folder means its ``.py`` files that define a model or layer: test files and
+    helpers are left out. A path that does not exist, or paths that hold no model
+    at all, are a UsageError.
+    """
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"PATH {str(path)!r} does not exist")
+    outcomes = []
+    for path in paths:
+        if not path.is_dir():
+            outcomes += check_file(path, spec)
+            continue
+        for found in sorted(path.glob("*.py")):
+            if not is_test_file(found):
+                outcomes += check_file(found, spec, models_only=True)
+    if not outcomes:
+        raise UsageError(
+            f"PATH: no models or layers in {', '.join(str(p) for p in paths)}"
+        )
+    return outcomes
 
 
 def check_texts(

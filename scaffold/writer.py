@@ -1,8 +1,13 @@
-"""Putting rendered files on disk: confined to the destination, never clobbering, atomic."""
+"""Putting rendered files on disk: confined to the destination, never clobbering, atomic.
+
+Every file kscaffold writes (``new``, ``--with-test``, ``init``, ``templates eject``)
+goes through here, as UTF-8 with LF newlines on every platform.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -60,15 +65,21 @@ def plan(destination: Path, files: list[tuple[str, str]], force: bool) -> list[T
     return targets
 
 
+def _write_text(path: Path, text: str, mode: int = 0o666) -> None:
+    """The one place a file's bytes are written: UTF-8, LF newlines, umask applied."""
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    os.chmod(path, mode & ~current_umask())
+
+
 def _write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder, then rename over the target."""
     fd, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o666 & ~current_umask())
+        _write_text(Path(temporary), text)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -107,3 +118,50 @@ def write(targets: list[Target]) -> None:
         raise WriteError(
             f"cannot write {str(where)!r}: {exc.strerror or exc}"
         ) from None
+
+
+def write_tree(
+    root: Path, files: list[tuple[str, str]], *, replace: bool = False
+) -> None:
+    """Create the folder ``root`` holding ``files`` (``[(relative path, text)]``) at once.
+
+    The files are written to a staging folder beside ``root``, which is then renamed
+    to ``root``: a failure leaves no partial folder. An existing empty ``root`` is
+    replaced; a non-empty one only with ``replace``, and then it is kept until the
+    new one is in place (and restored if that fails).
+    """
+    confined = [(relative, confine(root, relative)) for relative, _ in files]
+    parent = root.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{root.name}.kscaffold-"))
+        os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes it private
+    except OSError as exc:
+        raise WriteError(
+            f"cannot write to {str(parent)!r}: {exc.strerror or exc}"
+        ) from None
+    old = None
+    try:
+        for (relative, path), (_, text) in zip(confined, files):
+            staged = staging / path.relative_to(root)
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            _write_text(staged, text)
+        if root.is_dir() and not any(root.iterdir()):
+            root.rmdir()
+        elif root.exists():
+            if not replace:
+                raise TargetExistsError(
+                    f"{str(root)!r} already exists; use --force to replace it"
+                )
+            old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{root.name}.old-"))
+            os.rename(root, old / root.name)
+        os.rename(staging, root)  # one atomic step
+        staging = None
+    except OSError as exc:
+        if old is not None and not root.exists():
+            os.rename(old / root.name, root)
+        raise WriteError(f"cannot write {str(root)!r}: {exc.strerror or exc}") from None
+    finally:
+        for leftover in (staging, old):
+            if leftover is not None:
+                shutil.rmtree(leftover, ignore_errors=True)

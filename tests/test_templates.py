@@ -109,7 +109,9 @@ def test_a_directory_adds_a_kind_and_list_shows_layers(runner, tmp_path):
     write(team / "greeting" / "g.py.j2", "WORDS = {{ words }}\n")
     result = runner.invoke(cli, ["list", "--templates", str(team)])
     assert result.exit_code == 0, result.output
-    assert "greeting  [--templates]" in result.output
+    # list names the directory a kind comes from, not just the option (two
+    # --templates directories would otherwise read the same).
+    assert f"greeting  [{team} (--templates)]" in result.output
     assert "options: --words STRING=hello" in result.output
     assert (
         "sequential  [built-in]" in result.output
@@ -142,7 +144,7 @@ def test_a_kind_overriding_a_builtin_kind_is_marked(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert f"--templates {team}" in result.output
     result = runner.invoke(cli, ["list", "--templates", str(team)])
-    assert "sequential  [--templates (overrides built-in)]" in result.output
+    assert f"sequential  [{team} (--templates); overrides built-in]" in result.output
 
 
 def test_eject_copies_a_working_kind_and_refuses_to_clobber(runner, tmp_path):
@@ -151,7 +153,21 @@ def test_eject_copies_a_working_kind_and_refuses_to_clobber(runner, tmp_path):
         runner.invoke(cli, ["templates", "eject", "conditional", str(team)]).exit_code
         == 0
     )
-    assert sorted(p.name for p in (team / "conditional").iterdir()) == [
+    # The kind stands alone: its own files, and every shared partial and metadata
+    # file it uses, copied into its folder (the loader looks there first).
+    assert sorted(
+        p.relative_to(team / "conditional").as_posix()
+        for p in (team / "conditional").rglob("*")
+        if p.is_file()
+    ) == [
+        "_common/accumulate.py.j2",
+        "_common/dense.toml",
+        "_common/dense_model.py.j2",
+        "_common/test_imports.py.j2",
+        "_common/test_model.py.j2",
+        "_common/test_step.py.j2",
+        "_common/train_step.py.j2",
+        "_common/train_step.toml",
         "kind.toml",
         "model.py.j2",
         "test_model.py.j2",
