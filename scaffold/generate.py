@@ -7,7 +7,6 @@ test); :func:`new` is the whole command: plan, check when asked, write.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -170,16 +169,16 @@ def test_folder(destination: Path) -> Path:
     return tests if tests.is_dir() else destination
 
 
-@dataclass
 class Plan:
     """What ``new`` writes: the model's files, then its test (when there is one).
 
     It iterates over its targets, model files first.
     """
 
-    models: list[Target]
-    test: Target | None = None
-    report: str = ""  # the check's table, when ``verify`` was asked
+    def __init__(self, models: list[Target], test: Target | None = None) -> None:
+        self.models = models
+        self.test = test
+        self.report = ""  # the check's table, when ``verify`` was asked
 
     @property
     def targets(self) -> list[Target]:

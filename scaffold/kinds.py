@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from scaffold.errors import ScaffoldError, TemplateError, UsageError
 from scaffold.sources import Source
@@ -25,8 +24,7 @@ DEFAULT_TEST = "_common/test_model.py.j2"
 CONTEXT_NAMES = frozenset({"class_name", "module", "import_from", "path_setup"})
 
 
-@dataclass(frozen=True)
-class InputSpec:
+class InputSpec(NamedTuple):
     """How to feed a model when checking it, where its own config cannot tell.
 
     A kind's ``[check]`` table and the flags of ``kscaffold check`` fill it; None
@@ -38,8 +36,7 @@ class InputSpec:
     batch_size: int | None = None  # the fixed batch size of a stateful model
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """A ``[[rules]]`` entry: when variables hold these values (any of a list), either
     give other variables a default, or refuse the combination with a reason."""
 
@@ -51,16 +48,14 @@ class Rule:
         return all(values[name] in allowed for name, allowed in self.when.items())
 
 
-@dataclass(frozen=True)
-class OutputFile:
+class OutputFile(NamedTuple):
     """One file a kind renders: its template and the (templated) path it is written to."""
 
     template: str
     path: str
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     """A kind of model file, as its metadata describes it."""
 
     name: str
@@ -296,8 +291,7 @@ def _kinds_in(source: Source) -> set[str]:
     }
 
 
-@dataclass(frozen=True)
-class Reserved:
+class Reserved(NamedTuple):
     """Names the command line uses itself: no kind variable may take one."""
 
     names: frozenset[str] = frozenset()  # parameter names (``dry_run``)

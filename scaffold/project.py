@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from scaffold.errors import UsageError
 
@@ -32,8 +31,7 @@ def tool_table(pyproject: Path, tool: str) -> dict[str, Any]:
     return table
 
 
-@dataclass(frozen=True)
-class ProjectSettings:
+class ProjectSettings(NamedTuple):
     """Where ``kscaffold new`` puts models and tests inside a project made by ``init``."""
 
     package: str

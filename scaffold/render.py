@@ -7,6 +7,7 @@ in an earlier root replaces the one of the same name in a later root.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +121,19 @@ def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> s
         raise TemplateError(f"{_location(env, exc, template)}: {message}") from None
 
 
+# An output path made of plain text and ``{{ name }}`` placeholders only: substituted
+# directly, as Jinja would (compiling it costs ~2 ms of every `kscaffold new`).
+_PLAIN = re.compile(r"(?:[^{}]|\{\{ *[A-Za-z_][A-Za-z0-9_]* *\}\})*\Z")
+_PLACEHOLDER = re.compile(r"\{\{ *([A-Za-z_][A-Za-z0-9_]*) *\}\}")
+
+
 def render_string(env: jinja2.Environment, source: str, context: dict[str, Any]) -> str:
     """Render a short template held in metadata (an output path)."""
+    if _PLAIN.match(source):
+        missing = [n for n in _PLACEHOLDER.findall(source) if n not in context]
+        if missing:
+            raise TemplateError(f"in {source!r}: {missing[0]!r} is undefined")
+        return _PLACEHOLDER.sub(lambda m: str(context[m.group(1)]), source)
     try:
         return env.from_string(source).render(context)
     except Exception as exc:  # noqa: BLE001 (whatever a template raises is its fault)

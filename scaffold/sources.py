@@ -14,8 +14,8 @@ import importlib
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from scaffold.errors import TemplateError, UsageError
 from scaffold.project import nearest_pyproject, tool_table
@@ -25,8 +25,7 @@ ENTRY_POINT_GROUP = "kscaffold.templates"
 BUILTIN = "built-in"
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """A template directory and where it was named (shown by ``kscaffold list``)."""
 
     path: Path
@@ -70,19 +69,24 @@ def _entry_points(group: str) -> Iterable[tuple[str, str, str]]:
     """
     seen = set()
     for entry in sys.path:
-        folder = Path(entry or ".")
-        if not folder.is_dir():
-            continue
-        for meta in sorted([*folder.glob("*.dist-info"), *folder.glob("*.egg-info")]):
-            dist = meta.name.rsplit(".", 1)[0].split("-")[0]
+        try:
+            names = sorted(
+                name
+                for name in os.listdir(entry or ".")
+                if name.endswith((".dist-info", ".egg-info"))
+            )
+        except OSError:
+            continue  # not a folder (a zip file, say)
+        for name in names:
+            dist = name.rsplit(".", 1)[0].split("-")[0]
             if dist in seen:
                 continue  # an earlier sys.path entry shadows this copy
             seen.add(dist)
+            path = os.path.join(entry or ".", name, "entry_points.txt")
             try:
-                lines = (
-                    (meta / "entry_points.txt").read_text(encoding="utf-8").splitlines()
-                )
-            except OSError:
+                with open(path, encoding="utf-8") as handle:
+                    lines = handle.read().splitlines()
+            except (OSError, UnicodeDecodeError):
                 continue
             section = None
             for line in lines:

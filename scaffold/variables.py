@@ -8,8 +8,7 @@ every other string wrapped in :class:`~scaffold.types.PyLiteral`, whose text is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from scaffold.errors import TemplateError, UsageError
 from scaffold.types import CHOICE_SETS, TYPES, Invalid, PyLiteral, VarType
@@ -25,8 +24,7 @@ __all__ = [
 _COMMON_KEYS = frozenset({"type", "help", "default", "requires", "implies"})
 
 
-@dataclass(frozen=True, eq=False)
-class Variable:
+class Variable(NamedTuple):
     """One declared template variable: a name, a configured type, and its links."""
 
     name: str

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.kinds import Catalog, Reserved
@@ -16,7 +15,6 @@ from scaffold.project import ProjectSettings, nearest_pyproject, project_setting
 from scaffold.sources import Source, search_path
 
 
-@dataclass
 class Workspace:
     """Where model files go, the project around them, and the kinds that can be made.
 
@@ -25,13 +23,17 @@ class Workspace:
     their tests to its tests folder.
     """
 
-    destination: Path
-    sources: list[Source]
-    project: ProjectSettings | None = None
-    reserved: Reserved = field(default_factory=Reserved)
-
-    def __post_init__(self) -> None:
-        self.catalog = Catalog(self.sources, self.reserved)
+    def __init__(
+        self,
+        destination: Path,
+        sources: list[Source],
+        project: ProjectSettings | None = None,
+        reserved: Reserved | None = None,
+    ) -> None:
+        self.destination = destination
+        self.sources = sources
+        self.project = project
+        self.catalog = Catalog(sources, reserved)
 
 
 def resolve(

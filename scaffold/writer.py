@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from scaffold.errors import TargetExistsError, UsageError, WriteError
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """A rendered file and where it goes."""
 
     path: Path
