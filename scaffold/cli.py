@@ -384,7 +384,9 @@ def init(
         values=values,
         assignments=assignments,
         force=force,
-        workspace=resolve(templates=templates, output=path, previous=here),
+        workspace=resolve(
+            templates=templates, output=path, previous=here, reserved=reserved()
+        ),
     )
     for target in written:
         if target.exists:
