@@ -44,11 +44,19 @@ class ConditionalModel(keras.Model):
             self.hidden.append(layer)
             if dropout > 0:
                 self.hidden.append(keras.layers.Dropout(dropout, dtype=dtype))
-        # The branch keeps its input's width so both routes feed the same head;
-        # with no hidden layers that is the input's width, known in build(),
-        # so build() creates the branch and the head (in that order, for summary()).
-        self.branch = None
-        self.head = None
+        # The branch keeps its input's width, so both routes feed the same head.
+        # With no hidden layers that is the input's width: build() makes it then.
+        self.branch = self._make_branch(self.units[-1]) if self.units else None
+        self.head = keras.layers.Dense(
+            outputs, activation=output_activation, dtype=dtype, name="head"
+        )
+
+    def _make_branch(self, width):
+        """The layer an example passes through when its condition is true: edit it
+        here, keeping its output width (`width`, that of its input)."""
+        return keras.layers.Dense(
+            width, activation=self.activation, dtype=self.dtype_policy, name="branch"
+        )
 
     def build(self, input_shape):
         # fit((x, condition), y) passes (x_shape, condition_shape); model.build
@@ -59,20 +67,9 @@ class ConditionalModel(keras.Model):
         for layer in self.hidden:
             layer.build(shape)
             shape = layer.compute_output_shape(shape)
-        # Edit the conditional layer here (keep its width: shape[-1]).
-        self.branch = keras.layers.Dense(
-            shape[-1],
-            activation=self.activation,
-            dtype=self.dtype_policy,
-            name="branch",
-        )
+        if self.branch is None:
+            self.branch = self._make_branch(shape[-1])
         self.branch.build(shape)
-        self.head = keras.layers.Dense(
-            self.num_outputs,
-            activation=self.output_activation,
-            dtype=self.dtype_policy,
-            name="head",
-        )
         self.head.build(shape)
 
     def call(self, inputs, condition=None, training=None):

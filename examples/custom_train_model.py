@@ -10,8 +10,10 @@ Usage::
 
 Each update averages the gradients of accumulate_steps (4) batches: the
 effective batch is batch_size * accumulate_steps, and learning-rate schedules count
-updates, not batches. Keep batches equal-sized: a short last batch counts as a full
-one (drop it, or make the sample count a multiple of batch_size).
+updates, not batches. Keras's built-in gradient_accumulation_steps is not used: its
+learning-rate schedules advance per micro-batch, leaving the weights 5.26e-2 off one
+big batch in kscaffold's test. Keep batches equal-sized: a short last batch counts as
+a full one (drop it, or make the sample count a multiple of batch_size).
 """
 
 import keras
@@ -69,10 +71,9 @@ class CustomTrainModel(keras.Model):
         return self.head(x)
 
     def _build_accumulators(self):
-        # One gradient sum per trainable weight, plus a micro-batch counter.
-        # "on_read": each replica sums its own gradients; they are combined
-        # only when the optimizer applies them. They are saved with the model,
-        # so a part-filled window resumes exactly after load_model.
+        # One gradient sum per trainable weight, kept per replica ("on_read")
+        # until applied. Saved with the model: a part-filled window resumes
+        # after load_model.
         self._gradient_sums = [
             keras.Variable(
                 keras.ops.zeros(weight.shape, dtype=weight.dtype),
@@ -84,9 +85,9 @@ class CustomTrainModel(keras.Model):
             )
             for i, weight in enumerate(self.trainable_weights)
         ]
-        # A part-filled window carries over to the next epoch, so every update
-        # averages exactly accumulate_steps batches. For updates aligned with
-        # epochs, make the steps per epoch a multiple of accumulate_steps.
+        # Batches since the last update. A part-filled window carries over to the
+        # next epoch: for updates aligned with epochs, make the steps per epoch a
+        # multiple of accumulate_steps.
         self._micro_step = keras.Variable(
             0, dtype="int64", trainable=False, name="micro_step"
         )
@@ -104,29 +105,25 @@ class CustomTrainModel(keras.Model):
         gradients = tape.gradient(scaled_loss, self.trainable_variables)
         for gradient_sum, gradient in zip(self._gradient_sums, gradients):
             gradient_sum.assign_add(gradient)
-        # A conditional optimizer.apply fails under tf.distribute when made in
-        # replica context (keras-team/keras#20582). So step into cross-replica
-        # context with one unconditional merge_call; decide there. Without a
-        # distribution strategy this simply calls the function.
+        # Decide once for all replicas (merge_call): a conditional apply made in
+        # each replica fails under tf.distribute (keras-team/keras#20582).
         tf.distribute.get_replica_context().merge_call(self._apply_if_due)
         return self._record_metrics(loss, x, y, y_pred, sample_weight)
 
     def _apply_if_due(self, strategy):
-        # Cross-replica context: runs once per step for all replicas.
         self._micro_step.assign_add(1)
 
         def apply():
-            # Back in each replica, where the optimizer expects to run.
+            # optimizer.apply must run in each replica.
             strategy.run(self._apply_accumulated)
             self._micro_step.assign(0)
 
         keras.ops.cond(self._micro_step >= self.accumulate_steps, apply, lambda: None)
 
     def _apply_accumulated(self):
-        # Each batch loss is a mean, so the mean of N gradients is the gradient
-        # of one N-times bigger batch (exactly so when batches are equal-sized).
-        # One apply: one optimizer step, so learning-rate schedules advance once
-        # per update, not once per batch. The optimizer sums over replicas.
+        # The mean of N batch gradients is the gradient of one N-times bigger
+        # batch (exactly so when batches are equal-sized). One apply, one step
+        # of any learning-rate schedule.
         self.optimizer.apply(
             [total / self.accumulate_steps for total in self._gradient_sums],
             self.trainable_variables,
@@ -144,13 +141,12 @@ class CustomTrainModel(keras.Model):
 
     def _record_metrics(self, loss, x, y, y_pred, sample_weight):
         """Update every metric, the loss tracker too (compute_loss does not)."""
-        # Under tf.distribute, compute_loss divides by the number of replicas.
+        # Undo compute_loss's division by the replica count (tf.distribute).
         loss = loss * tf.distribute.get_strategy().num_replicas_in_sync
         batch_size = tf.shape(keras.tree.flatten(x)[0])[0]
         for metric in self.metrics:
             if metric.name == "loss":
-                # Weighted by batch size, as Keras does: a short last batch
-                # counts for what it holds.
+                # Weighted by batch size: a short last batch counts for what it holds.
                 metric.update_state(loss, sample_weight=batch_size)
             else:
                 metric.update_state(y, y_pred, sample_weight=sample_weight)

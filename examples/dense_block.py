@@ -54,7 +54,6 @@ class DenseBlock(keras.layers.Layer):
                 f"{self.name}: the last axis of the inputs must be known, "
                 f"got shape {input_shape}"
             )
-        # add_weight uses the layer's variable dtype (float32 under mixed precision).
         self.kernel = self.add_weight(
             shape=(input_dim, self.units),
             initializer=self.kernel_initializer,
@@ -74,8 +73,7 @@ class DenseBlock(keras.layers.Layer):
         self.input_spec = keras.InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs, training=None):
-        # Keras casts the inputs, and the weights as they are read, to
-        # self.compute_dtype (float16 under mixed_float16; float32 variables stay).
+        # No casts: Keras runs call() in self.compute_dtype (mixed precision too).
         x = keras.ops.matmul(inputs, self.kernel)
         if self.bias is not None:
             x = keras.ops.add(x, self.bias)

@@ -152,8 +152,7 @@ class ResetStates(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.model.reset_states()
 
-    # Validation data is a series of its own: start it from zero state too (fit
-    # passes its callbacks to the evaluation it runs after each epoch).
+    # Validation data is a series of its own: start it from zero state too.
     def on_test_begin(self, logs=None):
         self.model.reset_states()
 

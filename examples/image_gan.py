@@ -139,9 +139,8 @@ class ImageGan(keras.Model):
         if self.d_optimizer is self.g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two instances")
         self.loss_fn = keras.losses.get(loss_fn)
-        # Build the model and both optimizers now (inside the strategy scope when
-        # compile runs there), so that saving works before the first fit and load_model
-        # finds the optimizer variables to restore.
+        # Build the model and both optimizers now (in the strategy scope, if any):
+        # saving then works before fit, and load_model restores optimizer state.
         if not self.built:
             self.build((None, self.latent_dim))
         self.d_optimizer.build(self.discriminator.trainable_variables)
