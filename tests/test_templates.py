@@ -161,8 +161,10 @@ def test_eject_copies_a_working_kind_and_refuses_to_clobber(runner, tmp_path):
         if p.is_file()
     ) == [
         "_common/accumulate.py.j2",
+        "_common/custom_step.py.j2",
         "_common/dense.toml",
         "_common/dense_model.py.j2",
+        "_common/losses.j2",
         "_common/test_imports.py.j2",
         "_common/test_model.py.j2",
         "_common/test_step.py.j2",
