@@ -16,6 +16,7 @@ import scaffold.kinds
 import scaffold.writer
 from scaffold.cli import cli, reserved
 from scaffold.generate import new
+from scaffold.sources import builtin_templates
 from scaffold.types import TYPES
 from tests.conftest import tree
 
@@ -177,6 +178,7 @@ def test_templates_check_warns_about_text_extends_ignores(tmp_path):
         "{% block class_doc %}Doc.{% endblock %}\n",
     )
     assert warnings(tmp_path) == []
+    assert warnings(builtin_templates()) == []  # the built-ins hide no text
 
 
 def test_init_new_and_eject_write_through_the_writer(runner, tmp_path, monkeypatch):
