@@ -152,6 +152,17 @@ class Bounded(VarType):
     def within(self, number: float) -> bool:
         return all(_COMPARE[k](number, v) for k, v in self.bounds.items())
 
+    # A single number (int_list overrides both for its items).
+    noun: ClassVar[str] = "an integer"
+
+    def check(self, value: float, option: str) -> None:
+        if not self.within(value):
+            raise Invalid(value)
+
+    def expected(self) -> str:
+        limits = self.limits()
+        return self.noun + (f" {limits}" if limits else "")
+
 
 class IntType(Bounded):
     name = "int"
@@ -160,19 +171,12 @@ class IntType(Bounded):
     def convert(self, raw: Any) -> int:
         return parse_int(raw)
 
-    def check(self, value: int, option: str) -> None:
-        if not self.within(value):
-            raise Invalid(value)
-
-    def expected(self) -> str:
-        limits = self.limits()
-        return "an integer" + (f" {limits}" if limits else "")
-
 
 class FloatType(Bounded):
     name = "float"
     native = (int, float)
     bound_types = (int, float)
+    noun = "a number"
 
     def convert(self, raw: Any) -> float:
         try:
@@ -182,14 +186,6 @@ class FloatType(Bounded):
         if isinstance(raw, bool) or not math.isfinite(value):
             raise Invalid(raw)
         return value + 0.0  # -0.0 becomes 0.0
-
-    def check(self, value: float, option: str) -> None:
-        if not self.within(value):
-            raise Invalid(value)
-
-    def expected(self) -> str:
-        limits = self.limits()
-        return "a number" + (f" {limits}" if limits else "")
 
 
 class IntListType(Bounded):
