@@ -60,28 +60,28 @@ def test_team_templates_pass_their_own_check(runner):
     assert result.output.splitlines()[1].split() == ["residual", "Checked", "ok"]
 
 
-def test_team_kind_with_the_builtin_train_step_partial_trains(runner, tmp_path):
+@pytest.mark.parametrize(
+    ("option", "marker"),
+    [
+        (["--train-step"], "def train_step(self, data):"),
+        # The shared train-step table and step partial bring accumulation too.
+        (["--accumulate", "2"], "self._build_accumulators()"),
+    ],
+)
+def test_team_kind_with_the_builtin_train_step_partial_trains(
+    runner, tmp_path, option, marker
+):
     pytest.importorskip("keras")
     from scaffold.kinds import InputSpec
     from scaffold.verify import check_file
 
     result = runner.invoke(
         cli,
-        [
-            "new",
-            "residual",
-            "Res",
-            "--train-step",
-            "--blocks",
-            "3",
-            "--templates",
-            str(TEAM),
-            "-o",
-            str(tmp_path),
-        ],
+        ["new", "residual", "Res", *option, "--blocks", "3"]
+        + ["--templates", str(TEAM), "-o", str(tmp_path)],
     )
     assert result.exit_code == 0, result.output
-    assert "def train_step(self, data):" in (tmp_path / "res.py").read_text()
+    assert marker in (tmp_path / "res.py").read_text()
     [outcome] = check_file(tmp_path / "res.py", InputSpec(shape=(5,)))
     assert outcome.ok, outcome
 
