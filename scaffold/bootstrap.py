@@ -106,7 +106,7 @@ def init(
     assignments: Sequence[str] = (),
     force: bool = False,
     template_dirs: Sequence[str | Path] = (),
-    workspace: Workspace | None = None,
+    previous: Workspace | None = None,
 ) -> list[Target]:
     """Create the project at ``path``; return what was written.
 
@@ -122,8 +122,7 @@ def init(
         raise TargetExistsError(
             f"{str(path)!r} is not empty; use --force to write into it"
         )
-    if workspace is None:
-        workspace = resolve(templates=template_dirs, output=path)
+    workspace = resolve(templates=template_dirs, output=path, previous=previous)
     files = render_project(
         workspace,
         name=name,

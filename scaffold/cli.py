@@ -133,12 +133,20 @@ def _kind_command(kind: Kind) -> click.Command:
         templates: tuple[str, ...],
         **values: Any,
     ):
-        # -o and --templates were resolved with the kind, before its options.
+        workspace = _workspace(ctx)
+        if (output, tuple(templates)) != ctx.meta.get("kscaffold.preparsed"):
+            # An option's value that looked like -o misled the early reading.
+            workspace = resolve(
+                templates=templates,
+                output=output,
+                reserved=reserved(),
+                find_project=True,
+            )
         plan = generate.new(
             kind.name,
             name,
             values,
-            workspace=_workspace(ctx),
+            workspace=workspace,
             assignments=assignments,
             force=force,
             dry_run=dry_run,
@@ -241,7 +249,9 @@ def _workspace(ctx: click.Context) -> Workspace:
     """The workspace resolved for this command (see :class:`KindGroup`)."""
     root = ctx.find_root()
     if "kscaffold.workspace" not in root.meta:
-        root.meta["kscaffold.workspace"] = resolve(reserved=reserved())
+        root.meta["kscaffold.workspace"] = resolve(
+            reserved=reserved(), find_project=True
+        )
     return root.meta["kscaffold.workspace"]
 
 
@@ -250,10 +260,10 @@ class KindGroup(click.Group):
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         given = _preparse(args[1:], OUTPUT_OPTION, TEMPLATES_OPTION)
+        templates, output = tuple(given.get("templates") or ()), given.get("output")
+        ctx.meta["kscaffold.preparsed"] = (output, templates)
         ctx.find_root().meta["kscaffold.workspace"] = resolve(
-            templates=given.get("templates") or (),
-            output=given.get("output"),
-            reserved=reserved(),
+            templates=templates, output=output, reserved=reserved(), find_project=True
         )
         return super().resolve_command(ctx, args)
 
@@ -332,13 +342,9 @@ class InitCommand(click.Command):
         given = _preparse(args, TEMPLATES_OPTION)
         workspace = resolve(templates=given.get("templates") or (), reserved=reserved())
         ctx.meta["kscaffold.workspace"] = workspace
-        taken = {param.name for param in self.own_params}
-        variables: dict[str, Variable] = {}
-        for name in workspace.catalog.names():
-            for variable in workspace.catalog.find(name).variables:
-                if variable.name not in taken:
-                    variables.setdefault(variable.name, variable)
-        self.params = [*self.own_params, *map(_option, variables.values())]
+        own = [param.name for param in self.own_params if param.name]
+        variables = workspace.catalog.variables(leave_out=own)
+        self.params = [*self.own_params, *map(_option, variables)]
         return super().parse_args(ctx, args)
 
 
@@ -376,7 +382,6 @@ def init(
     """
     from scaffold.bootstrap import init as init_project
 
-    here = click.get_current_context().meta["kscaffold.workspace"]
     written = init_project(
         Path(path),
         name=name,
@@ -384,9 +389,8 @@ def init(
         values=values,
         assignments=assignments,
         force=force,
-        workspace=resolve(
-            templates=templates, output=path, previous=here, reserved=reserved()
-        ),
+        template_dirs=templates,
+        previous=click.get_current_context().meta["kscaffold.workspace"],
     )
     for target in written:
         if target.exists:
@@ -406,7 +410,7 @@ def check_templates(directory: str) -> None:
 
     for line in warnings(Path(directory)):
         click.echo(line, err=True)
-    results = check_directory(Path(directory))  # imports keras
+    results = check_directory(Path(directory), reserved())  # imports keras
     click.echo(report(results), nl=False)
     failed = sum(not outcome.ok for _, outcome in results)
     if failed:

@@ -277,7 +277,9 @@ def new(
     ``stdout`` does not mind existing files.
     """
     if workspace is None:
-        workspace = resolve(templates=template_dirs, output=destination)
+        workspace = resolve(
+            templates=template_dirs, output=destination, find_project=True
+        )
     new_plan = plan_new(
         workspace,
         kind_name,

@@ -9,7 +9,7 @@ and base templates, not kinds. The built-in kinds are described the same way.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
@@ -107,35 +107,54 @@ def shared_file(name: str, kind: str, sources: Sequence[Source]) -> Path | None:
 
 
 def _tables(meta: dict[str, Any], kind: str, path: Path, sources: Sequence[Source]):
-    """The kind's variable tables and rules, after those of the files it includes.
+    """The kind's variable tables (each with the file it is declared in) and rules,
+    with those of the files it includes.
 
     ``include = ["_common/dense.toml"]`` names shared files holding ``[variables.*]``
     and ``[[rules]]``. The kind's own variables come first, and replace an included
-    variable of the same name; then the included ones, in order.
+    variable of the same name; then the included ones, in order. Two included files
+    may not declare the same variable.
     """
     includes = meta.get("include", [])
     if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
         raise TemplateError(f"{path}: include must be a list of shared .toml files")
-    variables: dict[str, Any] = {}
+    included: dict[str, tuple[Any, Path]] = {}
     rules: list[Any] = []
     for name in includes:
+        parts = PurePosixPath(name).parts
+        if PurePosixPath(name).is_absolute() or ".." in parts or not parts:
+            raise TemplateError(
+                f"{path}: include {name!r} must be a path inside a template directory"
+            )
         found = shared_file(name, kind, sources)
         if found is None:
             raise TemplateError(f"{path}: included {name!r} not found")
         shared = _read_toml(found, found.parent)
-        if set(shared) - {"variables", "rules"}:
-            raise TemplateError(f"{found}: holds [variables.*] and [[rules]] only")
-        if not isinstance(shared.get("variables", {}), dict):
-            raise TemplateError(f"{found}: needs [variables.*] tables")
-        variables.update(shared.get("variables", {}))
-        listed = shared.get("rules", [])
-        rules += listed if isinstance(listed, list) else [None]  # None: refused below
+        variables, listed = shared.get("variables", {}), shared.get("rules", [])
+        if (
+            set(shared) - {"variables", "rules"}
+            or not isinstance(variables, dict)
+            or not isinstance(listed, list)
+        ):
+            raise TemplateError(
+                f"{found}: holds [variables.*] tables and [[rules]] only"
+            )
+        for key, spec in variables.items():
+            if key in included:
+                raise TemplateError(
+                    f"{path}: variable {key!r} is declared in both "
+                    f"{included[key][1]} and {found}"
+                )
+            included[key] = (spec, found)
+        rules += listed
     own = meta.get("variables", {})
     if not isinstance(own, dict):
         raise TemplateError(f"{path}: needs [variables.*] tables and a [[files]] list")
     listed = meta.get("rules", [])
-    rules += listed if isinstance(listed, list) else [None]
-    return {**own, **{k: v for k, v in variables.items() if k not in own}}, rules
+    rules += listed if isinstance(listed, list) else [None]  # None: refused later
+    tables = {key: (spec, path) for key, spec in own.items()}
+    tables.update({k: v for k, v in included.items() if k not in own})
+    return tables, rules
 
 
 def load_kind(
@@ -177,10 +196,11 @@ def load_kind(
         clash = (reserved or Reserved()).clash(key)
         if clash:
             raise TemplateError(
-                f"{path}: variable {key!r} would shadow kscaffold's own option {clash}"
+                f"{path}: variable {key!r} would shadow kscaffold's own {clash}"
             )
     declared = tuple(
-        variable_from_metadata(key, spec, str(path)) for key, spec in variables.items()
+        variable_from_metadata(key, spec, str(where))
+        for key, (spec, where) in variables.items()
     )
     _check_links(declared, path)
     return Kind(
@@ -298,12 +318,17 @@ class Reserved(NamedTuple):
     options: frozenset[str] = frozenset()  # option strings (``--dry-run``)
 
     def clash(self, variable: str) -> str | None:
-        """The option or name ``variable`` would shadow, if any."""
+        """What ``variable`` would shadow ("option --verify"), if anything.
+
+        Its option (``--x``, ``--no-x``) may not be one the command line has, and its
+        name not the name of a parameter (``init``'s PATH is ``path``, ``--model``
+        fills ``models``): Click would merge the two.
+        """
         option = "--" + variable.replace("_", "-")
         for candidate in (option, "--no-" + option[2:]):
             if candidate in self.options:
-                return candidate
-        return variable if variable in self.names else None
+                return f"option {candidate}"
+        return f"parameter {variable!r}" if variable in self.names else None
 
 
 class Catalog:
@@ -353,6 +378,17 @@ class Catalog:
             if (source.path / name / METADATA).is_file():
                 return load_kind(source, name, self.sources)
         raise TemplateError(f"no {name!r} templates on the search path")
+
+    def variables(self, leave_out: Iterable[str] = ()) -> list[Variable]:
+        """Each variable name of every kind once (its first declaration, by kind name),
+        but those in ``leave_out``: the model options of ``init``."""
+        found: dict[str, Variable] = {}
+        skip = set(leave_out)
+        for name in self.names():
+            for variable in self.find(name).variables:
+                if variable.name not in skip:
+                    found.setdefault(variable.name, variable)
+        return list(found.values())
 
     def owners(self, option: str) -> list[str]:
         """The kinds that have ``option`` (``--accumulate`` or ``--no-train-step``)."""

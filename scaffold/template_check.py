@@ -12,7 +12,7 @@ from jinja2 import nodes
 
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.generate import render_files
-from scaffold.kinds import Catalog
+from scaffold.kinds import Catalog, Reserved
 from scaffold.sources import Source, search_path
 from scaffold.verify import Outcome, check_file
 from scaffold.verify import report as verify_report
@@ -69,7 +69,9 @@ def warnings(directory: Path) -> list[str]:
     return lines
 
 
-def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
+def check_directory(
+    directory: Path, reserved: Reserved | None = None
+) -> list[tuple[str, Outcome]]:
     """``(kind, outcome)`` for every model of every kind ``directory`` defines or changes.
 
     That is each kind with a ``kind.toml`` there, each kind whose folder there
@@ -80,7 +82,7 @@ def check_directory(directory: Path) -> list[tuple[str, Outcome]]:
         problem = "is not a directory" if directory.exists() else "does not exist"
         raise UsageError(f"template directory {str(directory)!r} {problem}")
     sources = search_path(cli_dirs=[directory])
-    catalog = Catalog(sources)
+    catalog = Catalog(sources, reserved)  # refusing what `new` refuses
     everything = set(catalog.names())
     folders = [entry.name for entry in directory.iterdir() if entry.is_dir()]
     kinds = sorted(

@@ -37,6 +37,11 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+def _number(value: float) -> str:
+    """A limit as written: 65536 and 2000000 in full, 0.5 as 0.5."""
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
 class Invalid(ValueError):
     """A value the type does not accept; :class:`Variable` names the option and value."""
 
@@ -147,7 +152,7 @@ class Bounded(VarType):
             self.bounds[key] = limit
 
     def limits(self) -> str:
-        return " and ".join(f"{BOUNDS[k]} {v:g}" for k, v in self.bounds.items())
+        return " and ".join(f"{BOUNDS[k]} {_number(v)}" for k, v in self.bounds.items())
 
     def within(self, number: float) -> bool:
         return all(_COMPARE[k](number, v) for k, v in self.bounds.items())

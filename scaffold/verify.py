@@ -334,7 +334,7 @@ def check_paths(paths: list[Path], spec: InputSpec = ANY_INPUT) -> list[Outcome]
     """
     for path in paths:
         if not path.exists():
-            raise UsageError(f"PATH {str(path)!r} does not exist")
+            raise UsageError(f"Invalid value for PATH: {str(path)!r} does not exist")
     outcomes = []
     for path in paths:
         if not path.is_dir():
@@ -345,7 +345,8 @@ def check_paths(paths: list[Path], spec: InputSpec = ANY_INPUT) -> list[Outcome]
                 outcomes += check_file(found, spec, models_only=True)
     if not outcomes:
         raise UsageError(
-            f"PATH: no models or layers in {', '.join(str(p) for p in paths)}"
+            "Invalid value for PATH: no models or layers in "
+            + ", ".join(str(p) for p in paths)
         )
     return outcomes
 

@@ -33,7 +33,8 @@ class Workspace:
         self.destination = destination
         self.sources = sources
         self.project = project
-        self.catalog = Catalog(sources, reserved)
+        self.reserved = reserved or Reserved()
+        self.catalog = Catalog(sources, self.reserved)
 
 
 def resolve(
@@ -44,22 +45,25 @@ def resolve(
     reserved: Reserved | None = None,
     environ: Mapping[str, str] = os.environ,
     previous: Workspace | None = None,
+    find_project: bool = False,
 ) -> Workspace:
     """The workspace of ``kscaffold new``/``list``/``show``/``init`` for these options.
 
-    ``output``: the folder given with ``-o`` (or ``init``'s PATH); without it, a
-    project's models folder, else ``cwd``. ``previous``: a workspace this command
+    ``output``: the folder given with ``-o`` (or ``init``'s PATH); without it,
+    ``cwd`` (the current folder), or with ``find_project`` (``new``) the models
+    folder of the project made by ``init`` around it, if any. ``previous``: a workspace this command
     already resolved (for another folder); its search path and kinds are reused
     when they would come out the same, as they do unless the two folders have
     different ``pyproject.toml`` files.
     """
     project = None
     if output is None:
-        project = project_settings(cwd or Path.cwd())
+        if find_project:
+            project = project_settings(cwd or Path.cwd())
         destination = project.models if project else (cwd or Path("."))
     else:
         destination = Path(output)
-    reserved = reserved or Reserved()
+    reserved = reserved or (previous.reserved if previous else Reserved())
     if previous is not None and nearest_pyproject(destination) == nearest_pyproject(
         previous.destination
     ):

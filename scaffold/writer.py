@@ -156,10 +156,22 @@ def write_tree(
             os.rename(root, old / root.name)
         os.rename(staging, root)  # one atomic step
         staging = None
-    except OSError as exc:
-        if old is not None and not root.exists():
-            os.rename(old / root.name, root)
-        raise WriteError(f"cannot write {str(root)!r}: {exc.strerror or exc}") from None
+    except BaseException as exc:  # Ctrl-C too: the user's folder comes back first
+        if old is not None:
+            moved = old / root.name
+            if moved.exists() and not root.exists():
+                try:
+                    os.rename(moved, root)
+                except OSError:
+                    pass  # kept where it is, never deleted
+            if not moved.exists():
+                shutil.rmtree(old, ignore_errors=True)
+            old = None  # the user's folder is never deleted on this path
+        if isinstance(exc, OSError):
+            raise WriteError(
+                f"cannot write {str(root)!r}: {exc.strerror or exc}"
+            ) from None
+        raise
     finally:
         for leftover in (staging, old):
             if leftover is not None:

@@ -220,3 +220,69 @@ def test_every_variable_type_is_one_class_with_everything_it_decides():
         assert cls.name == name
         instance = cls({"choices": ["a"]} if "choices" in cls.keys else {}, "t")
         assert instance.expected() and instance.metavar == name.upper()
+
+
+def test_a_value_that_looks_like_o_is_not_taken_for_the_output(
+    runner, tmp_path, monkeypatch
+):
+    """The early reading of -o (to find the kind) is checked against Click's own."""
+    team = user_kind(tmp_path / "team")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(
+        cli, ["new", "greeting", "Hi", "--templates", str(team), "--words", "-ofoo"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "hi.py").read_text() == 'WORDS = "-ofoo"\n'
+    assert not (tmp_path / "foo").exists()
+
+
+def test_write_tree_interrupted_keeps_the_users_folder(tmp_path, monkeypatch):
+    """Ctrl-C between setting the old folder aside and moving the new one in."""
+    root = write(tmp_path / "team" / "kind" / "mine.txt", "mine\n").parent
+    renames = []
+    rename = scaffold.writer.os.rename
+
+    def interrupted(src, dst):
+        renames.append(src)
+        if len(renames) == 2:  # the first moved the old folder aside
+            raise KeyboardInterrupt
+        return rename(src, dst)
+
+    monkeypatch.setattr(scaffold.writer.os, "rename", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        scaffold.writer.write_tree(root, [("new.txt", "new\n")], replace=True)
+    monkeypatch.setattr(scaffold.writer.os, "rename", rename)
+    assert tree(tmp_path / "team") == {"kind/mine.txt": b"mine\n"}
+    assert sorted(p.name for p in (tmp_path / "team").iterdir()) == ["kind"]
+
+
+def test_list_works_beside_a_half_filled_project_table(runner, tmp_path, monkeypatch):
+    """Only `new` reads the project's models/tests settings."""
+    write(tmp_path / "pyproject.toml", '[tool.kscaffold]\nmodels = "m"\n')
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(cli, ["list"]).exit_code == 0
+    assert runner.invoke(cli, ["show", "layer"]).exit_code == 0
+    result = runner.invoke(cli, ["new", "layer", "L"])
+    assert result.exit_code == 2 and "lacks 'package'" in result.output
+
+
+def test_includes_are_strict_and_errors_name_the_included_file(runner, tmp_path):
+    team = user_kind(tmp_path / "team")
+    kind_toml = team / "greeting" / "kind.toml"
+    kind_toml.write_text(
+        'include = ["_shared/a.toml", "_shared/b.toml"]\n' + kind_toml.read_text()
+    )
+    write(team / "_shared" / "a.toml", '[variables.size]\ntype = "int"\ndefault = 2\n')
+    write(team / "_shared" / "b.toml", '[variables.size]\ntype = "string"\n')
+    args = ["show", "greeting", "--templates", str(team)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert "'size' is declared in both" in result.output and "b.toml" in result.output
+    write(
+        team / "_shared" / "b.toml", '[variables.count]\ntype = "int"\ndefault = "x"\n'
+    )
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1 and "b.toml: variable 'count'" in result.output
+    kind_toml.write_text(kind_toml.read_text().replace("_shared/b.toml", "../b.toml"))
+    result = runner.invoke(cli, args)
+    assert "must be a path inside a template directory" in result.output
