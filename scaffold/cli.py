@@ -6,6 +6,7 @@ metadata, so built-in and user kinds get their command lines the same way.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -133,15 +134,14 @@ def _kind_command(kind: Kind) -> click.Command:
         templates: tuple[str, ...],
         **values: Any,
     ):
-        workspace = _workspace(ctx)
-        if (output, tuple(templates)) != ctx.meta.get("kscaffold.preparsed"):
-            # An option's value that looked like -o misled the early reading.
-            workspace = resolve(
-                templates=templates,
-                output=output,
-                reserved=reserved(),
-                find_project=True,
-            )
+        # The kind was found from an early reading of -o and --templates; reused
+        # unless Click's own parse differs (a value that looked like -o, say).
+        workspace = resolve(
+            templates=templates,
+            output=output,
+            find_project=True,
+            previous=_workspace(ctx),
+        )
         plan = generate.new(
             kind.name,
             name,
@@ -236,6 +236,7 @@ def _preparse(args: list[str], *params: click.Parameter) -> dict[str, Any]:
         return ctx.params
 
 
+@functools.cache
 def reserved() -> Reserved:
     """Every name and option the command line uses itself: kind variables may not."""
     params = [*_new_options(), *InitCommand.own(init), click.Argument(["name"])]
@@ -260,10 +261,11 @@ class KindGroup(click.Group):
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         given = _preparse(args[1:], OUTPUT_OPTION, TEMPLATES_OPTION)
-        templates, output = tuple(given.get("templates") or ()), given.get("output")
-        ctx.meta["kscaffold.preparsed"] = (output, templates)
         ctx.find_root().meta["kscaffold.workspace"] = resolve(
-            templates=templates, output=output, reserved=reserved(), find_project=True
+            templates=given.get("templates") or (),
+            output=given.get("output"),
+            reserved=reserved(),
+            find_project=True,
         )
         return super().resolve_command(ctx, args)
 

@@ -8,14 +8,13 @@ file changes what the kind renders, and no other kind.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import jinja2
 import jinja2.meta
 
 from scaffold.errors import TargetExistsError, TemplateError, UsageError, WriteError
-from scaffold.kinds import METADATA, Catalog, shared_file
+from scaffold.kinds import Catalog, shared_file
 from scaffold.render import BUILTIN_PREFIX, environment
 from scaffold.sources import BUILTIN, Source, builtin_templates
 from scaffold.writer import write_tree
@@ -35,8 +34,6 @@ def used_files(kind_name: str, sources: list[Source]) -> dict[str, Path]:
         if path.is_file() and "__pycache__" not in path.parts
     }
     env = environment([s.path for s in sources], builtin_templates(), kind_name)
-    loader = env.loader
-    assert isinstance(loader, jinja2.BaseLoader)
     pending = [output.template for output in kind.files] + [kind.test]
     seen: set[str] = set()
     while pending:
@@ -44,7 +41,7 @@ def used_files(kind_name: str, sources: list[Source]) -> dict[str, Path]:
         if name in seen or name.startswith(BUILTIN_PREFIX + "/"):
             continue  # builtin/... always means the bundled file: nothing to copy
         seen.add(name)
-        source, filename, _ = loader.get_source(env, name)
+        source, filename, _ = env.loader.get_source(env, name)
         path = Path(filename)
         if not path.is_relative_to(folder):
             used[name] = path
@@ -59,8 +56,7 @@ def used_files(kind_name: str, sources: list[Source]) -> dict[str, Path]:
                     "cannot be followed; name it literally"
                 )
             pending.append(referenced)
-    meta = (folder / METADATA).read_text(encoding="utf-8")
-    for include in tomllib.loads(meta).get("include", []):
+    for include in kind.includes:
         path = shared_file(include, kind_name, sources)
         if path is not None and not path.is_relative_to(folder):
             used[include] = path

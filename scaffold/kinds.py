@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from scaffold.errors import ScaffoldError, TemplateError, UsageError
-from scaffold.sources import Source
+from scaffold.sources import Source, search_order
 from scaffold.variables import Variable, variable_from_metadata
 
 METADATA = "kind.toml"
@@ -67,6 +67,8 @@ class Kind(NamedTuple):
     # The template of the test `new --with-test` writes (and `init` always writes).
     test: str = DEFAULT_TEST
     rules: tuple[Rule, ...] = ()
+    # The shared metadata files its kind.toml includes (``_common/dense.toml``).
+    includes: tuple[str, ...] = ()
 
     def variable(self, name: str) -> Variable:
         for variable in self.variables:
@@ -90,19 +92,13 @@ def _read_toml(path: Path, root: Path) -> dict[str, Any]:
 
 
 def shared_file(name: str, kind: str, sources: Sequence[Source]) -> Path | None:
-    """Where the shared file ``name`` (``_common/dense.toml``) is for ``kind``.
-
-    The same order as templates (see :mod:`scaffold.render`): in each source, the
-    kind's own folder first (an ejected kind carries its partials), then the source.
-    """
-    parts = PurePosixPath(name).parts
-    if not parts or PurePosixPath(name).is_absolute() or ".." in parts:
-        return None
-    for source in sources:
-        for folder in (source.path / kind, source.path):
-            path = folder.joinpath(*parts)
-            if path.is_file():
-                return path if inside(source.path, path) else None
+    """Where the shared file ``name`` (``_common/dense.toml``, a relative path checked
+    by the caller) is for ``kind``: found as templates are (see
+    :func:`scaffold.sources.search_order`)."""
+    roots = [source.path for source in sources]
+    for root, path in search_order(roots, kind, PurePosixPath(name).parts):
+        if path.is_file():
+            return path if inside(root, path) else None
     return None
 
 
@@ -212,6 +208,7 @@ def load_kind(
         check=_check_table(meta.get("check", {}), path),
         test=f"{name}/{meta['test']}" if meta.get("test") else DEFAULT_TEST,
         rules=_rules(rule_tables, {v.name: v for v in declared}, path),
+        includes=tuple(meta.get("include", ())),
     )
 
 

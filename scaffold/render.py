@@ -8,6 +8,7 @@ in an earlier root replaces the one of the same name in a later root.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from scaffold.errors import TemplateError
+from scaffold.sources import search_order
 
 BUILTIN_PREFIX = "builtin"
 
@@ -36,18 +38,12 @@ class ConfinedLoader(jinja2.BaseLoader):
         self.kind = kind
         self.served: set[str] = set()  # file names, to place errors in tracebacks
 
-    def candidates(self, template: str) -> list[tuple[Path, Path]]:
+    def candidates(self, template: str) -> Iterator[tuple[Path, Path]]:
         """``(root, file)`` pairs for ``template``, in search order."""
         parts = split_template_path(template)  # refuses ".." parts
-        roots = self.roots
         if parts[:1] == [BUILTIN_PREFIX]:
-            parts, roots = parts[1:], [self.builtin]
-        found = []
-        for root in roots:
-            if self.kind and parts[:1] != [self.kind]:
-                found.append((root, root.joinpath(self.kind, *parts)))
-            found.append((root, root.joinpath(*parts)))
-        return found
+            return search_order([self.builtin], self.kind, parts[1:])
+        return search_order(self.roots, self.kind, parts)
 
     def get_source(self, environment: jinja2.Environment, template: str):
         for root, path in self.candidates(template):

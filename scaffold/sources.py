@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,6 +37,18 @@ class Source(NamedTuple):
         if self.origin == BUILTIN or self.origin.startswith("pack "):
             return self.origin
         return f"{self.path} ({self.origin})"
+
+
+def search_order(
+    roots: Iterable[Path], kind: str | None, parts: Sequence[str]
+) -> Iterator[tuple[Path, Path]]:
+    """``(root, file)`` for a template or shared file named by ``parts``, in the order
+    they are searched: in each root, the folder of the ``kind`` being rendered first
+    (an ejected kind carries its own partials), then the root itself."""
+    for root in roots:
+        if kind and list(parts[:1]) != [kind]:
+            yield root, root.joinpath(kind, *parts)
+        yield root, root.joinpath(*parts)
 
 
 def builtin_templates() -> Path:

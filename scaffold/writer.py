@@ -129,7 +129,7 @@ def write_tree(
     replaced; a non-empty one only with ``replace``, and then it is kept until the
     new one is in place (and restored if that fails).
     """
-    confined = [(relative, confine(root, relative)) for relative, _ in files]
+    paths = [confine(root, relative) for relative, _ in files]
     parent = root.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -141,7 +141,7 @@ def write_tree(
         ) from None
     old = None
     try:
-        for (relative, path), (_, text) in zip(confined, files):
+        for path, (_, text) in zip(paths, files):
             staged = staging / path.relative_to(root)
             staged.parent.mkdir(parents=True, exist_ok=True)
             _write_text(staged, text)
