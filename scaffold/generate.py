@@ -232,6 +232,10 @@ def plan_new(
         destination=folder,
         path_setup=project is None and folder != destination,
     )
+    if project is None and folder != destination:  # destination/tests
+        # Confined to the destination: a tests/ symlinked elsewhere is refused.
+        test = (f"{folder.name}/{test[0]}", test[1])
+        folder = destination
     [test_target] = plan(folder, [test], overwrite)
     return Plan(models, test_target)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from scaffold.errors import UsageError
+from scaffold.names import check_identifier
 
 
 def nearest_pyproject(start: Path) -> Path | None:
@@ -55,5 +56,35 @@ def project_settings(start: Path) -> ProjectSettings | None:
         raise UsageError(
             f"{str(pyproject)!r}: [tool.kscaffold] lacks {exc.args[0]!r}"
         ) from None
+    for part in package.split("."):
+        check_identifier(part, f"{pyproject!s}: [tool.kscaffold] package", frozenset())
     root = pyproject.parent
-    return ProjectSettings(package, root / models, root / tests)
+    return ProjectSettings(
+        package,
+        inside_project(root, models, pyproject, "models"),
+        inside_project(root, tests, pyproject, "tests"),
+    )
+
+
+def inside_project(root: Path, relative: str, pyproject: Path, key: str) -> Path:
+    """``root/relative`` for a folder named in ``pyproject``; refused unless it stays
+    inside the project, symlinks followed: a cloned repository's settings must not
+    send reads or writes elsewhere on the user's machine."""
+    path = root / relative
+    if (
+        "\0" in relative
+        or Path(relative).is_absolute()
+        or relative.startswith("~")
+        or not path.resolve().is_relative_to(root.resolve())
+    ):
+        raise UsageError(
+            f"{pyproject!s}: [tool.kscaffold] {key} = {relative!r} is outside the "
+            f"project {str(root)!r}"
+            + (
+                "; name templates kept elsewhere with --templates or "
+                "$KSCAFFOLD_TEMPLATES"
+                if key == "templates"
+                else ""
+            )
+        )
+    return path

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from scaffold.errors import TemplateError, UsageError
-from scaffold.project import nearest_pyproject, tool_table
+from scaffold.project import inside_project, nearest_pyproject, tool_table
 
 ENV_VAR = "KSCAFFOLD_TEMPLATES"
 ENTRY_POINT_GROUP = "kscaffold.templates"
@@ -60,12 +60,8 @@ def builtin_templates() -> Path:
     raise TemplateError(f"bundled templates not found beside {package}")
 
 
-def _directory(
-    path: str | os.PathLike, origin: str, base: Path | None = None
-) -> Source:
+def _directory(path: str | os.PathLike, origin: str) -> Source:
     folder = Path(path).expanduser()
-    if base is not None and not folder.is_absolute():
-        folder = base / folder
     if not folder.is_dir():
         raise UsageError(
             f"template directory {str(path)!r} (from {origin}) does not exist"
@@ -156,7 +152,11 @@ def search_path(
                 f"{str(pyproject)!r}: [tool.kscaffold] templates must be a list of paths"
             )
         sources += [
-            _directory(d, str(pyproject), base=pyproject.parent) for d in listed
+            _directory(
+                inside_project(pyproject.parent, d, pyproject, "templates"),
+                str(pyproject),
+            )
+            for d in listed
         ]
     sources += packs()
     sources.append(Source(builtin_templates(), BUILTIN))

@@ -271,5 +271,9 @@ def write_tree(
         raise _failure(exc, root) from None
     finally:
         for leftover in (staging, old):
-            if leftover is not None and os.path.lexists(leftover):
+            if leftover is None or not os.path.lexists(leftover):
+                continue
+            if os.path.islink(leftover):  # a symlinked folder was replaced: the link
+                os.unlink(leftover)
+            else:
                 shutil.rmtree(leftover, ignore_errors=True)
