@@ -24,6 +24,7 @@ class OneLineErrors(click.Group):
     """A group whose failures print a single ``Error: ...`` line, no usage, no traceback."""
 
     def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
+        _print_paths_as_given()
         try:
             code = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:
@@ -54,6 +55,16 @@ class OneLineErrors(click.Group):
         first = (message.strip().splitlines() or ["failed"])[0]
         click.echo(f"Error: {first}", err=True)
         sys.exit(code)
+
+
+def _print_paths_as_given() -> None:
+    """A path given as bytes that are not UTF-8 (``-o $'\\xff'``) is printed back as
+    those bytes: a strict stream would fail on it after the files were written."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(
+            stream, "reconfigure"
+        ):
+            stream.reconfigure(errors="surrogateescape")
 
 
 @click.group(
@@ -120,9 +131,7 @@ def _new_options() -> list[click.Parameter]:
 def _kind_command(kind: Kind) -> click.Command:
     """A Click command for ``kscaffold new KIND`` built from the kind's metadata."""
 
-    @click.pass_context
     def run(
-        ctx: click.Context,
         name: str,
         force: bool,
         dry_run: bool,
@@ -140,7 +149,7 @@ def _kind_command(kind: Kind) -> click.Command:
             templates=templates,
             output=output,
             find_project=True,
-            previous=_workspace(ctx),
+            previous=_workspace(click.get_current_context()),
         )
         plan = generate.new(
             kind.name,
