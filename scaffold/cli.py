@@ -168,9 +168,11 @@ def _kind_command(kind: Kind) -> click.Command:
         for target in plan:
             if stdout:
                 click.echo(target.text, nl=False)
+            elif dry_run and target.exists:
+                needs = "" if force else " (it exists: needs --force)"
+                click.echo(f"would overwrite {target.path}{needs}")
             elif dry_run:
-                verb = "overwrite" if target.exists else "write"
-                click.echo(f"would {verb} {target.path}")
+                click.echo(f"would write {target.path}")
             else:
                 click.echo(f"{'overwrote' if target.exists else 'wrote'} {target.path}")
 
@@ -461,8 +463,11 @@ def check_models(
 ) -> None:
     """Import each file, then build, train, save and load every model and layer in it.
 
+    This executes the files: importing runs their top-level code, and training runs
+    their models' code, as `python FILE` would. Check only code you trust.
+
     One row per class: the stage it reached (import, build, train, save/load) and the
-    reason it stopped; exit 1 if any failed. A folder means the .py files in it that
+    reason it stopped; exit 1 if any failed, an exit or signal at import included. A folder means the .py files in it that
     define a model or layer (test files, test_*.py and conftest.py, are left out).
     """
     from scaffold.verify import check_paths, report  # imports keras
