@@ -342,11 +342,13 @@ def check_file(
 
     A file that defines none is a failure, or with ``models_only`` no rows at all.
     """
-    keras, _ = _keras()
+    if importlib.util.find_spec("keras") is None:
+        _keras()  # says what to install
     try:
         module = import_file(path)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 (a file may even call exit())
         return [Outcome("-", "import", _describe(exc), str(path))]
+    keras, _ = _keras()  # after the file: one that ends at import costs no keras
     classes = [
         obj
         for obj in vars(module).values()
