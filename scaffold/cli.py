@@ -24,6 +24,7 @@ class OneLineErrors(click.Group):
     """A group whose failures print a single ``Error: ...`` line, no usage, no traceback."""
 
     def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
+        _print_paths_as_given()
         try:
             code = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:
@@ -54,6 +55,16 @@ class OneLineErrors(click.Group):
         first = (message.strip().splitlines() or ["failed"])[0]
         click.echo(f"Error: {first}", err=True)
         sys.exit(code)
+
+
+def _print_paths_as_given() -> None:
+    """A path given as bytes that are not UTF-8 (``-o $'\\xff'``) is printed back as
+    those bytes: a strict stream would fail on it after the files were written."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(
+            stream, "reconfigure"
+        ):
+            stream.reconfigure(errors="surrogateescape")
 
 
 @click.group(
@@ -120,9 +131,7 @@ def _new_options() -> list[click.Parameter]:
 def _kind_command(kind: Kind) -> click.Command:
     """A Click command for ``kscaffold new KIND`` built from the kind's metadata."""
 
-    @click.pass_context
     def run(
-        ctx: click.Context,
         name: str,
         force: bool,
         dry_run: bool,
@@ -140,7 +149,7 @@ def _kind_command(kind: Kind) -> click.Command:
             templates=templates,
             output=output,
             find_project=True,
-            previous=_workspace(ctx),
+            previous=_workspace(click.get_current_context()),
         )
         plan = generate.new(
             kind.name,
@@ -159,9 +168,11 @@ def _kind_command(kind: Kind) -> click.Command:
         for target in plan:
             if stdout:
                 click.echo(target.text, nl=False)
+            elif dry_run and target.exists:
+                needs = "" if force else " (it exists: needs --force)"
+                click.echo(f"would overwrite {target.path}{needs}")
             elif dry_run:
-                verb = "overwrite" if target.exists else "write"
-                click.echo(f"would {verb} {target.path}")
+                click.echo(f"would write {target.path}")
             else:
                 click.echo(f"{'overwrote' if target.exists else 'wrote'} {target.path}")
 
@@ -452,8 +463,11 @@ def check_models(
 ) -> None:
     """Import each file, then build, train, save and load every model and layer in it.
 
+    This executes the files: importing runs their top-level code, and training runs
+    their models' code, as `python FILE` would. Check only code you trust.
+
     One row per class: the stage it reached (import, build, train, save/load) and the
-    reason it stopped; exit 1 if any failed. A folder means the .py files in it that
+    reason it stopped; exit 1 if any failed, an exit or signal at import included. A folder means the .py files in it that
     define a model or layer (test files, test_*.py and conftest.py, are left out).
     """
     from scaffold.verify import check_paths, report  # imports keras

@@ -206,7 +206,8 @@ def plan_new(
 
     Inside a project (``workspace.project``) the test always goes to the project's
     tests folder; elsewhere only ``with_test`` adds one (see :func:`test_folder`).
-    ``check_existing=False`` (printing the code) skips the refusal of existing files.
+    ``check_existing=False`` (printing the code, or saying what would be written)
+    skips the refusal of existing files: each target still says whether it exists.
     """
     kind = workspace.catalog.find(kind_name)
     raw = merge_assignments(raw, assignments)
@@ -278,7 +279,7 @@ def new(
     ``template_dirs`` (see :func:`scaffold.workspace.resolve`). Everything is
     validated, rendered, formatted (and with ``verify`` checked) before the first
     byte is written; with ``dry_run`` or ``stdout`` nothing is written at all, and
-    ``stdout`` does not mind existing files.
+    existing files are not refused (a dry run says which would need ``force``).
     """
     if workspace is None:
         workspace = resolve(
@@ -292,7 +293,7 @@ def new(
         assignments=assignments,
         with_test=with_test,
         force=force,
-        check_existing=not stdout,
+        check_existing=not (stdout or dry_run),
     )
     if verify:
         verify_plan(workspace, kind_name, new_plan)

@@ -22,6 +22,8 @@ METADATA = "kind.toml"
 DEFAULT_TEST = "_common/test_model.py.j2"
 # Names every template gets besides the kind's variables (test templates get the last two).
 CONTEXT_NAMES = frozenset({"class_name", "module", "import_from", "path_setup"})
+# Names a template reads as Jinja's own, whatever a variable of that name holds.
+JINJA_NAMES = frozenset({"self", "true", "false", "none", "True", "False", "None"})
 
 
 class InputSpec(NamedTuple):
@@ -188,6 +190,10 @@ def load_kind(
             raise TemplateError(
                 f"{path}: variable {key!r} must be a Python identifier and not one of "
                 + ", ".join(sorted(CONTEXT_NAMES))
+            )
+        if key in JINJA_NAMES:
+            raise TemplateError(
+                f"{path}: variable {key!r}: a template would read Jinja's own {key}"
             )
         clash = (reserved or Reserved()).clash(key)
         if clash:

@@ -7,12 +7,15 @@ in an earlier root replaces the one of the same name in a later root.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -64,6 +67,59 @@ class ConfinedLoader(jinja2.BaseLoader):
         raise jinja2.TemplateNotFound(template)
 
 
+class UserBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates in ``$XDG_CACHE_HOME/kscaffold`` (``~/.cache/kscaffold``),
+    a folder only its user can write; checked each run, or no cache at all.
+
+    Not Jinja's default folder in the shared temporary directory: there another user
+    can put a file, a symlink or a folder of theirs first, which makes Jinja fail
+    (and a cache someone else can write runs their code). A cache file that cannot
+    be read or written is compiled again, never an error.
+    """
+
+    pattern = "jinja-%s.cache"
+
+    @classmethod
+    def for_user(
+        cls, environ: Mapping[str, str] = os.environ
+    ) -> UserBytecodeCache | None:
+        folder = cls.folder(environ)
+        return None if folder is None else cls(str(folder), cls.pattern)
+
+    @staticmethod
+    def folder(environ: Mapping[str, str] = os.environ) -> Path | None:
+        """The cache folder, made if missing; None unless it is a real folder of
+        this user's that no one else can write."""
+        try:
+            base = Path(environ.get("XDG_CACHE_HOME", ""))
+            if not base.is_absolute():  # unset, empty or relative: ignored, per XDG
+                base = Path.home() / ".cache"
+            folder = base / "kscaffold"
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            found = os.lstat(folder)
+        except (OSError, RuntimeError, KeyError, ValueError):  # no home, read-only...
+            return None
+        if (
+            not stat.S_ISDIR(found.st_mode)  # a symlink or a file
+            or found.st_uid != getattr(os, "getuid", lambda: found.st_uid)()
+            or found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        ):
+            return None
+        return folder
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 (a damaged cache file: compile again)
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # a full disk, say: the next run compiles again
+            pass
+
+
 def environment(
     roots: list[Path], builtin: Path, kind: str | None = None
 ) -> jinja2.Environment:
@@ -78,9 +134,8 @@ def environment(
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
-        # Compiled templates are cached (keyed by the template's source) in Jinja's
-        # per-user temporary folder: compiling costs ~30 ms a run, loading ~1 ms.
-        bytecode_cache=jinja2.FileSystemBytecodeCache(),
+        # Compiled templates are cached: compiling costs ~30 ms a run, loading ~1 ms.
+        bytecode_cache=UserBytecodeCache.for_user(),
     )
     # `safe` would let a template turn user text back into raw, unquoted output.
     env.filters.pop("safe", None)

@@ -61,7 +61,12 @@ def builtin_templates() -> Path:
 
 
 def _directory(path: str | os.PathLike, origin: str) -> Source:
-    folder = Path(path).expanduser()
+    try:
+        folder = Path(path).expanduser()
+    except RuntimeError:  # ~user of no such user, or no home folder
+        raise UsageError(
+            f"template directory {str(path)!r} (from {origin}): no such home folder"
+        ) from None
     if not folder.is_dir():
         raise UsageError(
             f"template directory {str(path)!r} (from {origin}) does not exist"
@@ -147,7 +152,7 @@ def search_path(
     pyproject = nearest_pyproject(destination)
     if pyproject is not None:
         listed = tool_table(pyproject, "kscaffold").get("templates", [])
-        if isinstance(listed, str) or not all(isinstance(d, str) for d in listed):
+        if not isinstance(listed, list) or not all(isinstance(d, str) for d in listed):
             raise UsageError(
                 f"{str(pyproject)!r}: [tool.kscaffold] templates must be a list of paths"
             )
