@@ -149,7 +149,6 @@ REFUSED = {
         ),
         ["new", "tiny", "Foo", "--templates", "t"],
         {},
-        marks=OTHER_BRANCH,
     ),
     "kind.toml default of 5,000 digits": pytest.param(
         lambda root: kind(root / "t", f"x = {BIG}\n"),
