@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
-from scaffold.errors import ScaffoldError, WriteError
+from scaffold.errors import ManifestError, WriteError
 from scaffold.project import nearest_pyproject
 from scaffold.sources import BUILTIN, Source
 from scaffold.variables import Variable
@@ -33,10 +33,6 @@ FORMAT = 1  # the manifest's own format version
 
 # Roles of a recorded file: a kind's file, the test of a model, a file of `init`'s layout.
 MODEL, TEST, PROJECT = "model", "test", "project"
-
-
-class ManifestError(ScaffoldError):
-    """The manifest or a base file cannot be read, or lacks what a command needs."""
 
 
 def base_path(path: str) -> str:
