@@ -95,7 +95,8 @@ def typed(variable: Variable, value: Any) -> str | None:
 class Entry(NamedTuple):
     """One recorded file: where it is, how it was made, and a hash of what was written.
 
-    ``folder`` is the folder it was rendered for (relative to the root); a test also
+    ``folder`` is the folder it was rendered for (relative to the root) and
+    ``output`` the name rendered there, which stays when the file moves; a test also
     keeps the module it imports and whether it sets up ``sys.path``; a file of
     ``init``'s layout keeps the project's models (``KIND:ClassName``).
     """
@@ -111,6 +112,7 @@ class Entry(NamedTuple):
     kscaffold: str
     sha256: str
     folder: str = "."
+    output: str = ""
     import_from: str = ""
     path_setup: bool = False
     models: tuple[str, ...] = ()
@@ -243,6 +245,7 @@ def make_entry(
         kscaffold=kscaffold_version(),
         sha256=sha256(text),
         folder=relative_to(root, folder) or ".",
+        output=path.resolve().relative_to(folder.resolve()).as_posix(),
         import_from=import_from,
         path_setup=path_setup,
         models=models,

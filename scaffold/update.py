@@ -152,12 +152,12 @@ class Renderer:
                     )
             self._done[key] = (files, used, kind)
         files, used, kind = self._done[key]
-        relative = PurePosixPath(entry.path).relative_to(PurePosixPath(entry.folder))
-        text = dict(files).get(relative.as_posix())
+        relative = entry.output
+        text = dict(files).get(relative)
         if text is None:
             raise ManifestError(
                 f"{entry.path}: kind {entry.kind!r} no longer renders "
-                f"{relative.as_posix()!r} (it renders {', '.join(dict(files))})"
+                f"{relative!r} (it renders {', '.join(dict(files))})"
             )
         if entry.role == PROJECT:
             new = make_entry(
@@ -170,7 +170,7 @@ class Renderer:
                 variables=kind.variables,
                 values={"package": entry.name},
                 given=["package"],
-                read=used[relative.as_posix()],
+                read=used[relative],
                 sources=workspace.sources,
                 folder=folder,
                 dirs=dirs,
@@ -183,7 +183,7 @@ class Renderer:
                 name=entry.name,
                 raw=raw,
                 sources=workspace.sources,
-                files=[(relative.as_posix(), text)],
+                files=[(relative, text)],
                 folder=folder,
                 used=used,
                 dirs=dirs,
@@ -415,7 +415,12 @@ class FileUpdate(NamedTuple):
     @property
     def changed(self) -> bool:
         """Whether the file or its record changes (else it is up to date)."""
-        return self.text != self.ours or self.moved or self.base != self.old_base
+        return (
+            self.text != self.ours
+            or self.moved
+            or self.base != self.old_base
+            or (self.new.values, self.new.given) != (self.old.values, self.old.given)
+        )
 
     def diff(self, root: Path) -> str:
         name = relative_to(root, self.path)
