@@ -22,7 +22,7 @@ import scaffold.writer
 from scaffold.backend import default_backend
 from scaffold.cli import cli
 from scaffold.generate import new
-from scaffold.manifest import MANIFEST, Manifest, base_path
+from scaffold.manifest import MANIFEST, base_path
 from scaffold.sources import builtin_templates
 from scaffold.update import merge, update
 from tests.conftest import run_ok, tree
