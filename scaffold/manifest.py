@@ -137,6 +137,11 @@ class Entry(NamedTuple):
             if key in fields:
                 fields[key] = tuple(fields[key])
         entry = cls(**fields)
+        if not entry.output:  # the rendered name, when the file has not moved
+            folder = PurePosixPath(entry.folder)
+            entry = entry._replace(
+                output=PurePosixPath(entry.path).relative_to(folder).as_posix()
+            )
         if not isinstance(entry.values, dict) or entry.role not in (
             MODEL,
             TEST,

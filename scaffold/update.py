@@ -251,7 +251,9 @@ def state_of(manifest: Manifest, entry: Entry) -> tuple[str, Path | None]:
     path = manifest.root / entry.path
     if not path.is_file():
         moved = find_moved(manifest, entry)
-        return ("missing", None) if moved is None else (f"moved to {moved}", moved)
+        if moved is None:
+            return "missing", None
+        return f"moved to {relative_to(manifest.root, moved)}", moved
     text = read_text(path)
     if sha256(text) == entry.sha256:
         return "unchanged", path
