@@ -40,6 +40,9 @@ class ConfinedLoader(jinja2.BaseLoader):
         self.builtin = builtin
         self.kind = kind
         self.served: set[str] = set()  # file names, to place errors in tracebacks
+        # Every file read, with the root it was found in and its text: where each
+        # template of a rendering came from (the manifest records it).
+        self.read: dict[str, tuple[Path, str]] = {}
 
     def candidates(self, template: str) -> Iterator[tuple[Path, Path]]:
         """``(root, file)`` pairs for ``template``, in search order."""
@@ -59,6 +62,7 @@ class ConfinedLoader(jinja2.BaseLoader):
             mtime = path.stat().st_mtime
             source = path.read_text(encoding="utf-8")
             self.served.add(str(path))
+            self.read[str(path)] = (root, source)
             return (
                 source,
                 str(path),
