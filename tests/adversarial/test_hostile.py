@@ -306,7 +306,8 @@ def test_a_non_utf8_output_folder_works_fully(tmp_path, monkeypatch):
         b"wrote out\xff/net.py",
         b"wrote out\xff/test_net.py",
     ]
-    assert sorted(os.listdir(tmp_path / out)) == ["net.py", "test_net.py"]
+    # .kscaffold holds the manifest (no pyproject.toml around: the output folder).
+    assert sorted(os.listdir(tmp_path / out)) == [".kscaffold", "net.py", "test_net.py"]
 
 
 def test_dry_run_over_an_existing_file_says_it_needs_force(tmp_path, monkeypatch):
