@@ -21,7 +21,7 @@ import scaffold.render
 from scaffold.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-CONSOLE = Path("/work/main/.venv/bin/kscaffold")
+CONSOLE = Path(sys.executable).parent / "kscaffold"
 BIG = "1" * 5000  # past Python's 4,300-digit limit on int <-> str
 DEEP = "[" * 3000 + "]" * 3000  # past the recursion limit of tomllib
 
