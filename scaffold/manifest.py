@@ -3,8 +3,8 @@
 ``new``, ``--with-test`` and ``init`` record every file they write in
 ``.kscaffold/manifest.json`` at the project root (the folder of the nearest
 ``pyproject.toml``, else the output folder), and the exact text written in
-``.kscaffold/base/<path>.base``: the base of a later three-way merge. The suffix
-keeps tools off the copies (no second ``pyproject.toml``, active ``.gitignore`` or
+``.kscaffold/base/<hash of the path>.base``: the base of a later three-way merge.
+The suffix keeps tools off the copies (no second ``pyproject.toml``, active ``.gitignore`` or
 importable module). Generated files carry no markers. The manifest is meant to be committed: JSON with sorted keys and
 entries, POSIX paths relative to the root.
 """
@@ -36,8 +36,12 @@ MODEL, TEST, PROJECT = "model", "test", "project"
 
 
 def base_path(path: str) -> str:
-    """Where the recorded text of the file at ``path`` is kept, relative to the root."""
-    return f"{BASE}/{path}{SUFFIX}"
+    """Where the recorded text of the file at ``path`` is kept, relative to the root.
+
+    Named by a hash of the path, so the name's length is fixed: a module whose own
+    name is near the system's 255-byte limit still has a place for its base.
+    """
+    return f"{BASE}/{sha256(path)[:40]}{SUFFIX}"
 
 
 def sha256(text: str) -> str:

@@ -373,3 +373,15 @@ def test_through_the_console_script(tmp_path):
     stdout, stderr = strict.communicate(timeout=60)
     assert strict.returncode == 0, stderr
     assert stdout == b"wrote out\xfe/net.py\n"
+
+
+@pytest.mark.parametrize("length", [238, 245, 252])
+def test_a_class_name_that_fits_the_file_system_is_written(runner, tmp_path, length):
+    """Temporary and recorded names are short: only the module's own name counts."""
+    name = "L" + "a" * (length - 1)  # module "l" + "a"...: length + ".py" <= 255
+    result = runner.invoke(cli, ["new", "layer", name, "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / f"{name.lower()}.py").is_file()
+    too_long = "L" + "a" * 252  # 253 + ".py" > 255
+    result = runner.invoke(cli, ["new", "layer", too_long, "-o", str(tmp_path)])
+    assert result.exit_code == 1 and "File name too long" in result.output
