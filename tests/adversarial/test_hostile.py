@@ -384,4 +384,5 @@ def test_a_class_name_that_fits_the_file_system_is_written(runner, tmp_path, len
     assert (tmp_path / f"{name.lower()}.py").is_file()
     too_long = "L" + "a" * 252  # 253 + ".py" > 255
     result = runner.invoke(cli, ["new", "layer", too_long, "-o", str(tmp_path)])
-    assert result.exit_code == 1 and "File name too long" in result.output
+    assert result.exit_code == 1, result.output
+    assert "File name too long" in result.output and "cannot write" in result.output
