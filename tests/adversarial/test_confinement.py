@@ -157,30 +157,17 @@ def test_user_named_places_are_followed(runner, hostile, monkeypatch):
 def test_with_test_does_not_follow_a_tests_symlink_out(runner, hostile):
     project, outside = hostile
     dest = project / "d"
-    dest.mkdir()
-    (dest / "tests").symlink_to(outside)
-    result = _unchanged(
-        runner,
-        ["new", "layer", "Scale", "-o", str(dest), "--with-test"],
-        project,
-        outside,
-    )
-    assert result.exit_code == 2 and "a symlink leads outside" in result.output
+    (dest / "real").mkdir(parents=True)
+    arguments = ["new", "layer", "Scale", "-o", str(dest), "--with-test"]
+    # Outside everything; inside the project but outside -o: both refused.
+    for leads_to in (outside, project / "t"):
+        (dest / "tests").unlink(missing_ok=True)
+        (dest / "tests").symlink_to(leads_to)
+        result = _unchanged(runner, arguments, project, outside)
+        assert result.exit_code == 2 and "a symlink leads outside" in result.output
     (dest / "tests").unlink()
-    (dest / "tests").symlink_to(project / "t")  # inside the project, outside -o
-    result = _unchanged(
-        runner,
-        ["new", "layer", "Scale", "-o", str(dest), "--with-test"],
-        project,
-        outside,
-    )
-    assert result.exit_code == 2 and "a symlink leads outside" in result.output
-    (dest / "tests").unlink()
-    (dest / "real").mkdir()
     (dest / "tests").symlink_to("real")  # inside -o: followed
-    result = runner.invoke(
-        cli, ["new", "layer", "Scale", "-o", str(dest), "--with-test"]
-    )
+    result = runner.invoke(cli, arguments)
     assert result.exit_code == 0 and (dest / "real" / "test_scale.py").is_file()
 
 
