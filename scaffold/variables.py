@@ -72,7 +72,10 @@ class Variable(NamedTuple):
 
 def safe_value(variable: Variable, value: Any) -> Any:
     """The form in which a validated value is handed to templates."""
-    return None if value is None else variable.type.template_value(value)
+    if value is None:
+        return None
+    safe = variable.type.template_value(value)
+    return PyLiteral(value, variable.name) if isinstance(safe, PyLiteral) else safe
 
 
 def _link(spec: dict[str, Any], key: str, where: str) -> str | None:
