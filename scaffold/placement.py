@@ -46,6 +46,27 @@ class Value(NamedTuple):
     wants: str = ""  # DOCSTRING or COMMENT when a filter placed it
 
 
+_SENTINEL = re.compile(r"__ks([0-9a-f]{16})_(\d+)__")
+
+
+class _Sentinels:
+    """This render's sentinels in a text (one compiled pattern serves every render)."""
+
+    def __init__(self, nonce: str) -> None:
+        self.nonce = nonce
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return (m for m in _SENTINEL.finditer(text) if m.group(1) == self.nonce)
+
+    def findall(self, text: str) -> list[re.Match[str]]:
+        return list(self.finditer(text))
+
+    def sub(self, replace: Any, text: str) -> str:
+        return _SENTINEL.sub(
+            lambda m: replace(m) if m.group(1) == self.nonce else m.group(0), text
+        )
+
+
 class Placement:
     """The values printed during one render, each behind its sentinel."""
 
@@ -53,14 +74,14 @@ class Placement:
         self.template = template
         self.nonce = secrets.token_hex(8)
         self.values: list[Value] = []
-        self.pattern = re.compile(rf"__ks{self.nonce}_(\d+)__")
+        self.pattern = _Sentinels(self.nonce)
 
     def sentinel(self, value: Value) -> str:
         self.values.append(value)
         return f"__ks{self.nonce}_{len(self.values) - 1}__"
 
     def value(self, match: re.Match[str]) -> Value:
-        return self.values[int(match.group(1))]
+        return self.values[int(match.group(2))]
 
     def fail(self, value: Value, problem: str) -> TemplateError:
         return TemplateError(f"{self.template}: {_named(value)} {problem}")
@@ -189,20 +210,25 @@ class _Span(NamedTuple):
     kind: str  # "name", "string", "comment"
 
 
+_OPENING = {n for n, name in tokenize.tok_name.items() if name.endswith("STRING_START")}
+_CLOSING = {n for n, name in tokenize.tok_name.items() if name.endswith("STRING_END")}
+
+
 def _spans(text: str) -> list[_Span]:
     """Where names, string literals (f-strings whole) and comments are in ``text``."""
-    starts = [0]
-    starts += [i + 1 for i, char in enumerate(text) if char == "\n"]
+    starts, total = [], 0
+    for line in text.split("\n"):
+        starts.append(total)
+        total += len(line) + 1
 
     def offset(position: tuple[int, int]) -> int:
         return starts[position[0] - 1] + position[1]
 
     spans, opened = [], []
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        name = tokenize.tok_name[token.type]
-        if name.endswith("STRING_START"):  # f-strings (and t-strings), Python 3.12+
+        if token.type in _OPENING:  # f-strings (and t-strings), Python 3.12+
             opened.append(offset(token.start))
-        elif name.endswith("STRING_END"):
+        elif token.type in _CLOSING:
             start = opened.pop()
             if not opened:
                 spans.append(_Span(start, offset(token.end), "string"))

@@ -315,7 +315,11 @@ class ChoiceType(VarType):
             raise Invalid(value)
 
     def expected(self) -> str:
-        return "one of " + ", ".join(self.choices)
+        # One line, whatever the kind declares: a choice with a comma, a line break
+        # or another unprintable character is quoted.
+        return "one of " + ", ".join(
+            c if c.isprintable() and "," not in c else repr(c) for c in self.choices
+        )
 
     def template_value(self, value: str) -> PyLiteral:
         return PyLiteral(value)
