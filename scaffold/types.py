@@ -242,14 +242,17 @@ class FloatType(Bounded):
 class IntListType(Bounded):
     name = "int_list"
     native = (list,)
-    keys = Bounded.keys | {"min_items"}
+    keys = Bounded.keys | {"min_items", "max_items"}
 
     def __init__(self, spec: Mapping[str, Any], where: str) -> None:
         super().__init__(spec, where)
-        value = spec.get("min_items", 0)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise TemplateError(f"{where}: min_items must be a non-negative integer")
-        self.min_items = value
+        for key, unset in (("min_items", 0), ("max_items", None)):
+            value = spec.get(key, unset)
+            if value is not unset and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise TemplateError(f"{where}: {key} must be a non-negative integer")
+            setattr(self, key, value)
 
     def convert(self, raw: Any) -> tuple[int, ...]:
         if isinstance(raw, str) and not raw.strip():
@@ -258,14 +261,17 @@ class IntListType(Bounded):
         return tuple(parse_int(item) for item in items)
 
     def check(self, value: tuple[int, ...], option: str) -> None:
-        if len(value) < self.min_items or not all(map(self.within, value)):
+        too_many = self.max_items is not None and len(value) > self.max_items
+        if len(value) < self.min_items or too_many or not all(map(self.within, value)):
             raise Invalid(value)
 
     def expected(self) -> str:
-        least = f"at least {self.min_items} " if self.min_items else ""
+        counts = [f"at least {self.min_items}"] if self.min_items else []
+        if self.max_items is not None:
+            counts.append(f"at most {self.max_items}")
         limits = self.limits()
-        return f"{least}comma-separated integers" + (
-            f", each {limits}" if limits else ""
+        return (" and ".join(counts) + " " if counts else "") + (
+            "comma-separated integers" + (f", each {limits}" if limits else "")
         )
 
     def text(self, value: tuple[int, ...]) -> str:

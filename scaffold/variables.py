@@ -55,9 +55,9 @@ class Variable(NamedTuple):
         try:
             value = self.type.convert(raw)
             self.type.check(value, self.option)
-        except (Invalid, ValueError, TypeError, OverflowError):
+        except (Invalid, ValueError, TypeError, OverflowError, RecursionError):
             raise UsageError(
-                f"{self.option} {raw!r} is not valid: expected {self.expected()}"
+                f"{self.option} {_quoted(raw)} is not valid: expected {self.expected()}"
             ) from None
         return value
 
@@ -68,6 +68,15 @@ class Variable(NamedTuple):
     def default_text(self) -> str:
         """The default as help and ``show`` print it ("-" for none)."""
         return "-" if self.default is None else self.type.text(self.default)
+
+
+def _quoted(raw: Any) -> str:
+    """``raw`` as a message quotes it; a metadata value nested too deeply to print
+    (``[[[[...]]]]``) is named by its type."""
+    try:
+        return repr(raw)
+    except (RecursionError, ValueError):
+        return f"(a {type(raw).__name__} nested too deeply)"
 
 
 def safe_value(variable: Variable, value: Any) -> Any:
@@ -109,7 +118,9 @@ def variable_from_metadata(name: str, spec: dict[str, Any], source: str) -> Vari
         not isinstance(default, type_class.native)
         or (isinstance(default, bool) and type_name != "bool")
     ):
-        raise TemplateError(f"{where}: default {default!r} is not of type {type_name}")
+        raise TemplateError(
+            f"{where}: default {_quoted(default)} is not of type {type_name}"
+        )
     variable = Variable(
         name=name,
         type=variable_type,
