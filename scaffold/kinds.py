@@ -295,8 +295,8 @@ def _check_table(table: object, path: Path) -> InputSpec:
         for n in sizes
     ):
         raise TemplateError(
-            f"{path}: [check] shape, features and batch_size take integers from 1 "
-            f"to {MAX_CHECK_SIZE}"
+            f"{path}: [check] shape, features and batch_size take positive integers "
+            f"(at most {MAX_CHECK_SIZE})"
         )
     condition = table.get("condition")
     if condition is not None and not isinstance(condition, bool):

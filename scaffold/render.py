@@ -195,16 +195,23 @@ TEXT_FILTERS = frozenset(
 )  # fmt: skip
 
 
+# Filters whose parameters size what they make: x|center(10**9), [1]|slice(10**9).
+SIZING_FILTERS = frozenset({"center", "indent", "slice", "wordwrap"})
+
+
 def _bounded_filter(name: str, function: Any) -> Any:
-    """``function`` refusing parameters above :data:`MAX_OUTPUT` (the value filtered
-    may be any size: ``x|center(10**9)`` is refused, ``big|string`` is not)."""
+    """``function`` with the time budget checked; a sizing filter refusing parameters
+    above :data:`MAX_OUTPUT`, ``format`` refusing such widths; a text filter given a
+    user string working on its text."""
     skip = 1 if _PassArg.from_obj(function) is None else 2
     text_filter = name in TEXT_FILTERS
+    sizing = name in SIZING_FILTERS
 
     @functools.wraps(function)  # keeps Jinja's pass_context marks
     def bounded(*args: Any, **kwargs: Any) -> Any:
         _check_deadline()
-        _check_size(*args[skip:], *kwargs.values())
+        if sizing:
+            _check_size(*args[skip:], *kwargs.values())
         if name == "format" and len(args) >= skip:
             _check_format(args[skip - 1])
         value = args[skip - 1] if len(args) >= skip else None

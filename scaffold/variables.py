@@ -1,9 +1,11 @@
 """A kind's template variables: declared in its metadata, typed by :mod:`scaffold.types`.
 
-Values reach templates only through :func:`safe_value`: numbers, booleans and integer
-tuples as themselves, checked identifiers as :class:`~scaffold.names.Identifier`,
-every other string wrapped in :class:`~scaffold.types.PyLiteral`, whose text is its
-``repr``. A template therefore cannot paste raw user text into code.
+Values reach templates only through :func:`safe_value`: booleans and integer tuples
+as themselves, numbers as :class:`~scaffold.types.PyInt`/``PyFloat``, checked
+identifiers as :class:`~scaffold.names.Identifier`, every other string wrapped in
+:class:`~scaffold.types.PyLiteral`. :mod:`scaffold.placement` writes each for the
+place it lands in (a literal in code, escaped text in a string, one line in a
+comment), so a template cannot paste raw user text anywhere.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ change of structure on an acceptance. Each test prints its figures (see them wit
 Every value goes through the core (:func:`scaffold.generate.kind_context`, then
 :func:`scaffold.render.render`), which validates, renders and places it; its
 structure is compared before Black, which is ~50 times slower than the rest. One
-accepted value in 100 goes through the whole of :func:`scaffold.generate.new`
-(Black, the write), and one value in 100 through the command line.
+accepted value in 250 goes through the whole of :func:`scaffold.generate.new`
+(Black, the write), and one value in 125 through the command line.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def test_fuzzed_values(kinds, tmp_path, type_name):
             problem("literals that differ from the value", raw)
         if dump(parsed, value) != expected or source.count("\n") != lines:
             problem("structural changes", raw, source)
-        if counts["accepted"] % 100 == 1:  # Black and the write
+        if counts["accepted"] % 250 == 1:  # Black and the write
             destination = tmp_path / f"w{index}"
             [target] = new(kind.name, "Net", {"v": raw}, destination=destination,
                            template_dirs=[kinds])  # fmt: skip
@@ -116,7 +116,7 @@ def test_fuzzed_values(kinds, tmp_path, type_name):
             counts["written"] += 1
 
     workspace_cli = tmp_path / "cli"
-    for index, raw in enumerate(raw_values(type_name, COUNT)[::100]):
+    for index, raw in enumerate(raw_values(type_name, COUNT)[::125]):
         option = ["--set", f"v={raw}"] if type_name == "bool" else ["--v", raw]
         destination = workspace_cli / str(index)
         result = runner.invoke(
