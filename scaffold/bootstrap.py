@@ -13,16 +13,26 @@ from typing import Any
 from scaffold.errors import TargetExistsError, UsageError, WriteError
 from scaffold.formatting import black_mode
 from scaffold.generate import (
+    Used,
+    kind_entries,
     merge_assignments,
     render_files,
     render_model_test,
     render_outputs,
-    template_environment,
+)
+from scaffold.manifest import (
+    PROJECT,
+    TEST,
+    Entry,
+    Manifest,
+    make_entry,
+    template_dirs,
+    write_recorded,
 )
 from scaffold.names import check_identifier, class_and_module
 from scaffold.variables import safe_value
 from scaffold.workspace import Workspace, resolve
-from scaffold.writer import Target, plan, write, write_tree
+from scaffold.writer import Target, plan, write_tree
 
 LAYOUT = "_project"
 DEFAULT_MODEL = "sequential:Classifier"
@@ -42,6 +52,23 @@ def _model_specs(specs: Sequence[str]) -> list[tuple[str, str]]:
     return parsed
 
 
+def render_layout(
+    workspace: Workspace,
+    package: str,
+    specs: Sequence[tuple[str, str]],
+    used: Used | None = None,
+) -> list[tuple[str, str]]:
+    """The project's own files (``_project``) for ``package`` and its models."""
+    layout = workspace.catalog.layout(LAYOUT)
+    context = {v.name: safe_value(v, package) for v in layout.variables}
+    context["models"] = [
+        dict(zip(("class_name", "module"), class_and_module(class_name)))
+        for _, class_name in specs
+    ]
+    mode = black_mode(workspace.destination)
+    return render_outputs(workspace.sources, LAYOUT, layout.files, context, mode, used)
+
+
 def render_project(
     workspace: Workspace,
     *,
@@ -49,8 +76,9 @@ def render_project(
     models: Sequence[str],
     values: Mapping[str, Any],
     assignments: Sequence[str],
-) -> list[tuple[str, str]]:
-    """Every file of the project at ``workspace.destination``, rendered and formatted."""
+) -> tuple[list[tuple[str, str]], list[Entry]]:
+    """Every file of the project at ``workspace.destination``, rendered and formatted,
+    and the manifest entry of each (same order)."""
     path = workspace.destination
     package = check_identifier(
         name if name is not None else path.resolve().name.replace("-", "_"),
@@ -67,34 +95,74 @@ def render_project(
     if unused:
         raise UsageError(f"{unused[0]!r}: no model's kind has that variable")
 
-    files = []
+    root = path.resolve()
+    dirs = template_dirs(workspace.options[0] if workspace.options else (), root)
+    files: list[tuple[str, str]] = []
+    entries: list[Entry] = []
     for kind_name, class_name in specs:
         kind = kinds[kind_name]
         own = {k: v for k, v in values.items() if k in {v.name for v in kind.variables}}
+        recipe = {"root": root, "kind": kind, "name": class_name, "raw": own}
         models_dir = path / package / "models"
-        for relative, text in render_files(
-            kind, class_name, own, sources=sources, destination=models_dir
-        ):
-            files.append((f"{package}/models/{relative}", text))
-        relative, text = render_model_test(
+        used: Used = {}
+        rendered = render_files(
+            kind, class_name, own, sources=sources, destination=models_dir, used=used
+        )
+        files += [(f"{package}/models/{relative}", text) for relative, text in rendered]
+        entries += kind_entries(
+            **recipe,
+            sources=sources,
+            files=rendered,
+            folder=models_dir,
+            used=used,
+            dirs=dirs,
+        )
+        import_from = f"{package}.models.{class_and_module(class_name)[1]}"
+        test = render_model_test(
             kind,
             class_name,
             own,
-            import_from=f"{package}.models.{class_and_module(class_name)[1]}",
+            import_from=import_from,
             sources=sources,
             destination=path / "tests",
+            used=used,
         )
-        files.append((f"tests/{relative}", text))
+        files.append((f"tests/{test[0]}", test[1]))
+        entries += kind_entries(
+            **recipe,
+            sources=sources,
+            files=[test],
+            folder=path / "tests",
+            used=used,
+            dirs=dirs,
+            role=TEST,
+            import_from=import_from,
+        )
 
-    layout = workspace.catalog.layout(LAYOUT)
-    context = {v.name: safe_value(v, package) for v in layout.variables}
-    context["models"] = [
-        dict(zip(("class_name", "module"), class_and_module(class_name)))
-        for _, class_name in specs
-    ]
-    env = template_environment(sources, LAYOUT)
-    files += render_outputs(env, layout.files, context, black_mode(path))
-    return files
+    used = {}
+    layout = render_layout(workspace, package, specs, used)
+    files += layout
+    variables = workspace.catalog.layout(LAYOUT).variables
+    for relative, text in layout:
+        entries.append(
+            make_entry(
+                root,
+                path / relative,
+                text,
+                role=PROJECT,
+                kind=LAYOUT,
+                name=package,
+                variables=variables,
+                values={"package": package},
+                given=["package"],
+                read=used[relative],
+                sources=sources,
+                folder=path,
+                dirs=dirs,
+                models=tuple(f"{kind}:{class_name}" for kind, class_name in specs),
+            )
+        )
+    return files, entries
 
 
 def init(
@@ -123,7 +191,7 @@ def init(
             f"{str(path)!r} is not empty; use --force to write into it"
         )
     workspace = resolve(templates=template_dirs, output=path, previous=previous)
-    files = render_project(
+    files, entries = render_project(
         workspace,
         name=name,
         models=models,
@@ -136,8 +204,13 @@ def init(
             raise UsageError(f"two files of the project would be {relative!r}")
     # Every refusal (a folder or a symlink where a file goes) comes before any write.
     targets = plan(path, files, force=True)
+    manifest = Manifest.load(path.resolve()) if not fresh else Manifest(path)
+    manifest.entries.update((entry.path, entry) for entry in entries)
+    records = manifest.records(
+        {entry.path: text for entry, (_, text) in zip(entries, files)}
+    )
     if fresh:
-        write_tree(path, files)
+        write_tree(path, files + records)
     else:  # --force into a folder with files: file by file, undone on failure
-        write(targets)
+        write_recorded(targets, path, records)
     return targets

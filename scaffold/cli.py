@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from scaffold import generate
-from scaffold.errors import CheckFailedError, ScaffoldError
+from scaffold.errors import CheckFailedError, ConflictError, ScaffoldError
 from scaffold.kinds import InputSpec, Kind, Reserved
 from scaffold.variables import Variable
 from scaffold.workspace import Workspace, resolve
@@ -24,6 +24,7 @@ class OneLineErrors(click.Group):
     """A group whose failures print a single ``Error: ...`` line, no usage, no traceback."""
 
     def main(self, args=None, prog_name=None, standalone_mode=True, **extra):
+        _print_paths_as_given()
         try:
             code = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:
@@ -54,6 +55,16 @@ class OneLineErrors(click.Group):
         first = (message.strip().splitlines() or ["failed"])[0]
         click.echo(f"Error: {first}", err=True)
         sys.exit(code)
+
+
+def _print_paths_as_given() -> None:
+    """A path given as bytes that are not UTF-8 (``-o $'\\xff'``) is printed back as
+    those bytes: a strict stream would fail on it after the files were written."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(
+            stream, "reconfigure"
+        ):
+            stream.reconfigure(errors="surrogateescape")
 
 
 @click.group(
@@ -120,9 +131,7 @@ def _new_options() -> list[click.Parameter]:
 def _kind_command(kind: Kind) -> click.Command:
     """A Click command for ``kscaffold new KIND`` built from the kind's metadata."""
 
-    @click.pass_context
     def run(
-        ctx: click.Context,
         name: str,
         force: bool,
         dry_run: bool,
@@ -140,7 +149,7 @@ def _kind_command(kind: Kind) -> click.Command:
             templates=templates,
             output=output,
             find_project=True,
-            previous=_workspace(ctx),
+            previous=_workspace(click.get_current_context()),
         )
         plan = generate.new(
             kind.name,
@@ -159,9 +168,11 @@ def _kind_command(kind: Kind) -> click.Command:
         for target in plan:
             if stdout:
                 click.echo(target.text, nl=False)
+            elif dry_run and target.exists:
+                needs = "" if force else " (it exists: needs --force)"
+                click.echo(f"would overwrite {target.path}{needs}")
             elif dry_run:
-                verb = "overwrite" if target.exists else "write"
-                click.echo(f"would {verb} {target.path}")
+                click.echo(f"would write {target.path}")
             else:
                 click.echo(f"{'overwrote' if target.exists else 'wrote'} {target.path}")
 
@@ -239,7 +250,12 @@ def _preparse(args: list[str], *params: click.Parameter) -> dict[str, Any]:
 @functools.cache
 def reserved() -> Reserved:
     """Every name and option the command line uses itself: kind variables may not."""
-    params = [*_new_options(), *InitCommand.own(init), click.Argument(["name"])]
+    params = [
+        *_new_options(),
+        *ModelOptionsCommand.own(init),
+        *ModelOptionsCommand.own(update),
+        click.Argument(["name"]),
+    ]
     options = {"-h", "--help", "--version"}
     for param in params:
         options.update(getattr(param, "opts", ()), getattr(param, "secondary_opts", ()))
@@ -326,9 +342,10 @@ def eject(kind: str, directory: str, force: bool) -> None:
     click.echo(f'  [tool.kscaffold] templates = ["{directory}"]   (in pyproject.toml)')
 
 
-class InitCommand(click.Command):
-    """``kscaffold init``: besides its own options, every variable of the kinds found on
-    the template search path is an option, passed to each model whose kind has it."""
+class ModelOptionsCommand(click.Command):
+    """``kscaffold init`` and ``update``: besides its own options, every variable of the
+    kinds found on the template search path is an option, passed to each model whose
+    kind has it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -350,7 +367,7 @@ class InitCommand(click.Command):
         return super().parse_args(ctx, args)
 
 
-@cli.command(cls=InitCommand)
+@cli.command(cls=ModelOptionsCommand)
 @click.argument("path", type=click.Path(), callback=not_empty)
 @click.option("--name", help="The import package [default: from PATH].")
 @click.option(
@@ -452,8 +469,11 @@ def check_models(
 ) -> None:
     """Import each file, then build, train, save and load every model and layer in it.
 
+    This executes the files: importing runs their top-level code, and training runs
+    their models' code, as `python FILE` would. Check only code you trust.
+
     One row per class: the stage it reached (import, build, train, save/load) and the
-    reason it stopped; exit 1 if any failed. A folder means the .py files in it that
+    reason it stopped; exit 1 if any failed, an exit or signal at import included. A folder means the .py files in it that
     define a model or layer (test files, test_*.py and conftest.py, are left out).
     """
     from scaffold.verify import check_paths, report  # imports keras
@@ -463,6 +483,146 @@ def check_models(
     click.echo(report(outcomes), nl=False)
     if not all(outcome.ok for outcome in outcomes):
         raise click.exceptions.Exit(1)
+
+
+def _shown(path: Path) -> str:
+    """A path as messages print it: relative to the current folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(), callback=not_empty)
+def status(path: str) -> None:
+    """One row per recorded file at or under PATH [default: .]: unchanged, edited or
+    missing, and whether today's templates and values would render it differently."""
+    from scaffold.update import status as file_status
+    from scaffold.update import table
+
+    click.echo(table(file_status(Path(path))), nl=False)
+
+
+@cli.command(cls=ModelOptionsCommand)
+@click.argument("files", nargs=-1, type=click.Path(), callback=not_empty)
+@click.option("--all", "all_files", is_flag=True, help="Every recorded file.")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Change a value, for every file whose kind has it (repeatable).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the unified diff; write nothing.")
+@click.option(
+    "--kind",
+    help="Record FILE, made before the manifest, as this kind (with the options given).",
+)
+@click.option("--name", "class_name", help="With --kind: the class [default: FILE's].")
+@click.option(
+    "--from",
+    "moved_from",
+    type=click.Path(),
+    metavar="OLD_PATH",
+    callback=not_empty,
+    help="FILE is the recorded OLD_PATH, moved or renamed.",
+)
+@templates_option
+def update(
+    files: tuple[str, ...],
+    all_files: bool,
+    assignments: tuple[str, ...],
+    dry_run: bool,
+    kind: str | None,
+    class_name: str | None,
+    moved_from: str | None,
+    templates: tuple[str, ...],
+    **values: Any,
+) -> None:
+    """Bring recorded files up to today's templates, keeping your edits: FILE... or --all.
+
+    Each file is rendered again with its recorded values (changed by the options
+    given) and merged three ways with what you wrote. Conflicts are marked inline
+    (yours, as written before, updated); the files are listed and the exit status is 1.
+    """
+    from scaffold.update import update as update_files
+
+    result = update_files(
+        [Path(f) for f in files],
+        all_files=all_files,
+        values=values,
+        assignments=assignments,
+        templates=templates or None,
+        kind=kind,
+        name=class_name,
+        moved_from=Path(moved_from) if moved_from else None,
+        dry_run=dry_run,
+    )
+    root = result.root
+    for entry in result.adopted:
+        verb = "would record" if dry_run else "recorded"
+        click.echo(f"{verb} {_shown(root / entry.path)} as {entry.kind} {entry.name}")
+    changed = [f for f in result.files if f.changed]
+    for f in changed:
+        if dry_run:
+            click.echo(f.diff(root), nl=False)
+            if f.conflicts:
+                click.echo(f"would conflict: {_shown(f.path)} ({f.conflicts} regions)")
+            elif f.text == f.ours:
+                click.echo(f"would record {_shown(f.path)} (the file stays as it is)")
+        elif f.conflicts:
+            click.echo(f"conflict {_shown(f.path)}: {f.conflicts} regions marked")
+        elif f.text != f.ours:
+            kept = " (your edits kept)" if f.ours != f.old_base else ""
+            click.echo(f"updated {_shown(f.path)}{kept}")
+        else:
+            click.echo(f"recorded {_shown(f.path)} (the file stays as it is)")
+    for entry in result.missing:
+        gone = _shown(root / entry.path)
+        click.echo(
+            f"missing {gone}: if it moved, kscaffold update NEW_PATH --from {gone}; "
+            f"if it is gone, kscaffold destroy {gone}",
+            err=True,
+        )
+    if not changed and not result.adopted and not result.missing:
+        click.echo("up to date")
+    problems = []
+    if result.conflicted and not dry_run:
+        problems.append(
+            f"{len(result.conflicted)} file(s) with conflicts: "
+            "edit the regions between <<<<<<< and >>>>>>>"
+        )
+    if result.missing:
+        problems.append(f"{len(result.missing)} recorded file(s) missing")
+    if problems:
+        raise ConflictError("; ".join(problems))
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True, metavar="FILE...|NAME")
+@click.option("--force", is_flag=True, help="Remove edited files too.")
+@click.option("--dry-run", is_flag=True, help="Say what would go; remove nothing.")
+def destroy(targets: tuple[str, ...], force: bool, dry_run: bool) -> None:
+    """Remove generated files unchanged since kscaffold wrote them, and their records.
+
+    FILE: a recorded file (a model brings its test); NAME: a model's class or module
+    name (the model and its test). Edited files are listed and kept unless --force.
+    """
+    from scaffold.update import destroy as destroy_files
+
+    result = destroy_files(targets, force=force, dry_run=dry_run)
+    for path in result.removed:
+        click.echo(
+            f"{'would remove' if dry_run else 'removed'} {_shown(result.root / path)}"
+        )
+    for path in result.kept:
+        click.echo(
+            f"{'would keep' if dry_run else 'kept'} {_shown(result.root / path)}: "
+            "edited since written (--force removes it)"
+        )
+    if result.kept and not dry_run:
+        raise ConflictError(f"{len(result.kept)} edited file(s) kept")
 
 
 def main(prog_name: str = "kscaffold") -> None:

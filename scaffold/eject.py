@@ -17,7 +17,7 @@ from scaffold.errors import TargetExistsError, TemplateError, UsageError, WriteE
 from scaffold.kinds import Catalog, shared_file
 from scaffold.render import BUILTIN_PREFIX, environment
 from scaffold.sources import BUILTIN, Source, builtin_templates
-from scaffold.writer import write_tree
+from scaffold.writer import confine, write_tree
 
 
 def used_files(kind_name: str, sources: list[Source]) -> dict[str, Path]:
@@ -71,7 +71,7 @@ def eject_kind(kind: str, directory: Path, *, force: bool = False) -> Path:
         raise UsageError(f"no built-in kind {kind!r}; choose from: {', '.join(names)}")
     if directory.exists() and not directory.is_dir():
         raise WriteError(f"{str(directory)!r} is not a directory")
-    target = directory / kind
+    target = confine(directory, kind)  # a kind folder symlinked elsewhere: refused
     if target.exists() and not force:
         raise TargetExistsError(
             f"{str(target)!r} already exists; use --force to replace it"

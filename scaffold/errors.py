@@ -31,3 +31,12 @@ class CheckFailedError(ScaffoldError):
     def __init__(self, message: str, details: str = "") -> None:
         super().__init__(message)
         self.details = details
+
+
+class ManifestError(ScaffoldError):
+    """The manifest or a recorded base text cannot be read, or lacks what is needed."""
+
+
+class ConflictError(ScaffoldError):
+    """Work left to the user: conflicts marked by ``update``, files it could not find,
+    edited files ``destroy`` kept."""

@@ -16,12 +16,22 @@ import jinja2
 from scaffold.errors import CheckFailedError, UsageError
 from scaffold.formatting import black_mode, format_python
 from scaffold.kinds import Kind, OutputFile
+from scaffold.manifest import (
+    MODEL,
+    TEST,
+    Entry,
+    Manifest,
+    make_entry,
+    project_root,
+    template_dirs,
+    write_recorded,
+)
 from scaffold.names import Identifier, check_identifier, class_and_module
 from scaffold.render import environment, render, render_string
 from scaffold.sources import Source, builtin_templates
 from scaffold.variables import safe_value
 from scaffold.workspace import Workspace, resolve
-from scaffold.writer import Target, plan, write
+from scaffold.writer import Target, plan
 
 
 def merge_assignments(
@@ -87,20 +97,33 @@ def _apply_links(kind: Kind, given: dict[str, Any], values: dict[str, Any]) -> N
                 raise UsageError(f"{variable.option} applies only with {target.option}")
 
 
+# What rendering one output read: ``{relative path: {template file: (root, text)}}``.
+Used = dict[str, dict[str, tuple[Path, str]]]
+
+
 def render_outputs(
-    env: jinja2.Environment,
+    sources: list[Source],
+    kind: str | None,
     outputs: Sequence[OutputFile],
     context: dict[str, Any],
     mode: black.Mode,
+    used: Used | None = None,
 ) -> list[tuple[str, str]]:
-    """Render each output's path and text; Black-format the Python files."""
+    """Render each output's path and text; Black-format the Python files.
+
+    Each output gets its own environment, so ``used`` (when given) learns every
+    template file it read, partials and bases included.
+    """
     files = []
     for output in outputs:
+        env = template_environment(sources, kind)
         relative = render_string(env, output.path, context).strip()
-        text = render(env, output.template, context)
+        text = render(env, output.template, context, relative)
         if relative.endswith(".py"):
             text = format_python(text, mode, output.template)
         files.append((relative, text))
+        if used is not None:
+            used[relative] = dict(env.loader.read)
     return files
 
 
@@ -127,11 +150,15 @@ def render_files(
     *,
     sources: list[Source],
     destination: Path,
+    used: Used | None = None,
 ) -> list[tuple[str, str]]:
-    """Render and format every file of ``kind`` in memory: ``[(relative path, text)]``."""
+    """Render and format every file of ``kind`` in memory: ``[(relative path, text)]``.
+
+    ``used``, when given, learns the template files each one read.
+    """
     context = kind_context(kind, name, raw)
-    env = template_environment(sources, kind.name)
-    return render_outputs(env, kind.files, context, black_mode(destination))
+    mode = black_mode(destination)
+    return render_outputs(sources, kind.name, kind.files, context, mode, used)
 
 
 def render_model_test(
@@ -143,6 +170,7 @@ def render_model_test(
     sources: list[Source],
     destination: Path,
     path_setup: bool = False,
+    used: Used | None = None,
 ) -> tuple[str, str]:
     """``test_<module>.py`` for class ``name`` of ``kind``, from the kind's test template.
 
@@ -155,10 +183,12 @@ def render_model_test(
     parts = [check_identifier(part, "module path") for part in import_from.split(".")]
     context.update(import_from=Identifier(".".join(parts)), path_setup=path_setup)
     [test] = render_outputs(
-        template_environment(sources, kind.name),
+        sources,
+        kind.name,
         [OutputFile(kind.test, f"test_{context['module']}.py")],
         context,
         black_mode(destination),
+        used,
     )
     return test
 
@@ -175,10 +205,19 @@ class Plan:
     It iterates over its targets, model files first.
     """
 
-    def __init__(self, models: list[Target], test: Target | None = None) -> None:
+    def __init__(
+        self,
+        models: list[Target],
+        test: Target | None = None,
+        root: Path | None = None,
+        entries: Sequence[Entry] = (),
+    ) -> None:
         self.models = models
         self.test = test
         self.report = ""  # the check's table, when ``verify`` was asked
+        # Where the manifest is, and how each target was made (same order).
+        self.root = root
+        self.entries = list(entries)
 
     @property
     def targets(self) -> list[Target]:
@@ -206,23 +245,34 @@ def plan_new(
 
     Inside a project (``workspace.project``) the test always goes to the project's
     tests folder; elsewhere only ``with_test`` adds one (see :func:`test_folder`).
-    ``check_existing=False`` (printing the code) skips the refusal of existing files.
+    ``check_existing=False`` (printing the code, or saying what would be written)
+    skips the refusal of existing files: each target still says whether it exists.
     """
     kind = workspace.catalog.find(kind_name)
     raw = merge_assignments(raw, assignments)
     destination = workspace.destination
     sources = workspace.sources
     overwrite = force or not check_existing
-    files = render_files(kind, name, raw, sources=sources, destination=destination)
+    used: Used = {}
+    files = render_files(
+        kind, name, raw, sources=sources, destination=destination, used=used
+    )
     models = plan(destination, files, overwrite)
+    root = project_root(destination)
+    dirs = template_dirs(workspace.options[0] if workspace.options else (), root)
+    recipe = {"root": root, "kind": kind, "name": name, "raw": raw, "sources": sources}
+    entries = kind_entries(
+        **recipe, files=files, folder=destination, used=used, dirs=dirs
+    )
     module = class_and_module(name)[1]
     project = workspace.project
     if project is None and not with_test:
-        return Plan(models)
+        return Plan(models, None, root, entries)
     if project is not None:
         folder, import_from = project.tests, f"{project.package}.models.{module}"
     else:
         folder, import_from = test_folder(destination), module
+    path_setup = project is None and folder != destination
     test = render_model_test(
         kind,
         name,
@@ -230,10 +280,66 @@ def plan_new(
         import_from=import_from,
         sources=sources,
         destination=folder,
-        path_setup=project is None and folder != destination,
+        path_setup=path_setup,
+        used=used,
     )
+    if project is None and folder != destination:  # destination/tests
+        # Confined to the destination: a tests/ symlinked elsewhere is refused.
+        test = (f"{folder.name}/{test[0]}", test[1])
+        folder = destination
     [test_target] = plan(folder, [test], overwrite)
-    return Plan(models, test_target)
+    entries += kind_entries(
+        **recipe,
+        files=[test],
+        folder=folder,
+        used=used,
+        dirs=dirs,
+        role=TEST,
+        import_from=import_from,
+        path_setup=path_setup,
+    )
+    return Plan(models, test_target, root, entries)
+
+
+def kind_entries(
+    *,
+    root: Path,
+    kind: Kind,
+    name: str,
+    raw: Mapping[str, Any],
+    sources: list[Source],
+    files: list[tuple[str, str]],
+    folder: Path,
+    used: Used,
+    dirs: tuple[str, ...] = (),
+    role: str = MODEL,
+    import_from: str = "",
+    path_setup: bool = False,
+) -> list[Entry]:
+    """The manifest entries of ``files`` (``[(path relative to folder, text)]``),
+    rendered from ``kind`` as class ``name`` with the values ``raw``."""
+    values = resolve_values(kind, raw)
+    given = [key for key, value in raw.items() if value is not None]
+    return [
+        make_entry(
+            root,
+            folder / relative,
+            text,
+            role=role,
+            kind=kind.name,
+            name=name,
+            variables=kind.variables,
+            values=values,
+            given=given,
+            read=used[relative],
+            sources=sources,
+            folder=folder,
+            dirs=dirs,
+            import_from=import_from,
+            path_setup=path_setup,
+        )
+        for relative, text in files
+    ]
 
 
 def verify_plan(workspace: Workspace, kind_name: str, new_plan: Plan) -> None:
@@ -274,7 +380,7 @@ def new(
     ``template_dirs`` (see :func:`scaffold.workspace.resolve`). Everything is
     validated, rendered, formatted (and with ``verify`` checked) before the first
     byte is written; with ``dry_run`` or ``stdout`` nothing is written at all, and
-    ``stdout`` does not mind existing files.
+    existing files are not refused (a dry run says which would need ``force``).
     """
     if workspace is None:
         workspace = resolve(
@@ -288,10 +394,20 @@ def new(
         assignments=assignments,
         with_test=with_test,
         force=force,
-        check_existing=not stdout,
+        check_existing=not (stdout or dry_run),
     )
     if verify:
         verify_plan(workspace, kind_name, new_plan)
     if not (dry_run or stdout):
-        write(new_plan.targets)
+        record_and_write(new_plan.targets, new_plan.root, new_plan.entries)
     return new_plan
+
+
+def record_and_write(targets: list[Target], root: Path, entries: list[Entry]) -> None:
+    """Write ``targets`` and, in the same write, their manifest entries and base texts."""
+    manifest = Manifest.load(root)
+    bases = {}
+    for target, entry in zip(targets, entries):
+        manifest.entries[entry.path] = entry
+        bases[entry.path] = target.text
+    write_recorded(targets, root, manifest.records(bases))

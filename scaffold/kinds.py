@@ -25,6 +25,8 @@ CONTEXT_NAMES = frozenset({"class_name", "module", "import_from", "path_setup"})
 # The largest size in a [check] table: `check` feeds batches of synthetic data, and
 # one (batch, 65536) float32 batch is already 256 KiB per example.
 MAX_CHECK_SIZE = 65536
+# Names a template reads as Jinja's own, whatever a variable of that name holds.
+JINJA_NAMES = frozenset({"self", "true", "false", "none", "True", "False", "None"})
 
 
 class InputSpec(NamedTuple):
@@ -199,6 +201,10 @@ def load_kind(
             raise TemplateError(
                 f"{path}: variable {key!r} must be a Python identifier and not one of "
                 + ", ".join(sorted(CONTEXT_NAMES))
+            )
+        if key in JINJA_NAMES:
+            raise TemplateError(
+                f"{path}: variable {key!r}: a template would read Jinja's own {key}"
             )
         clash = (reserved or Reserved()).clash(key)
         if clash:

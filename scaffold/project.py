@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from scaffold.errors import UsageError
+from scaffold.names import check_identifier
 
 
 def nearest_pyproject(start: Path) -> Path | None:
@@ -19,16 +20,45 @@ def nearest_pyproject(start: Path) -> Path | None:
     return None
 
 
-def tool_table(pyproject: Path, tool: str) -> dict[str, Any]:
-    """``[tool.<tool>]`` of ``pyproject`` ({} when absent); a malformed file is a UsageError."""
+def read_pyproject(pyproject: Path) -> dict[str, Any]:
+    """All of ``pyproject``; one that cannot be read or parsed is a UsageError."""
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"cannot read {str(pyproject)!r}: {exc}") from None
-    table = data.get("tool", {}).get(tool, {})
-    if not isinstance(table, dict):
-        raise UsageError(f"{str(pyproject)!r}: [tool.{tool}] must be a table")
-    return table
+        return tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except RecursionError:
+        problem = "values nested too deeply"
+    except (OSError, ValueError) as exc:  # ValueError: TOML, UTF-8, a 5,000-digit int
+        problem = str(exc)
+        if "integer string conversion" in problem:
+            problem = "a number has more than 4300 digits"
+    raise UsageError(f"cannot read {str(pyproject)!r}: {problem}")
+
+
+TOML_TYPES = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
+
+
+def toml_type(value: object) -> str:
+    """What ``value`` is, in TOML's words: "an array", "an integer"..."""
+    if isinstance(value, list):
+        return "an array"
+    return TOML_TYPES.get(type(value), "a date or time")
+
+
+def table(data: dict[str, Any], key: str, where: str, name: str) -> dict[str, Any]:
+    """``data[key]`` ({} when absent), which must be a table: ``name`` in messages."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise UsageError(f"{where}: [{name}] must be a table, not {toml_type(value)}")
+    return value
+
+
+def tool_table(
+    pyproject: Path, tool: str, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``[tool.<tool>]`` of ``pyproject`` ({} when absent); a malformed file is a
+    UsageError. ``data``: the file, when already read."""
+    data = read_pyproject(pyproject) if data is None else data
+    where = repr(str(pyproject))
+    return table(table(data, "tool", where, "tool"), tool, where, f"tool.{tool}")
 
 
 class ProjectSettings(NamedTuple):
@@ -47,13 +77,43 @@ def project_settings(start: Path) -> ProjectSettings | None:
     table = tool_table(pyproject, "kscaffold")
     if "models" not in table:
         return None
-    try:
-        package, models, tests = (
-            str(table[key]) for key in ("package", "models", "tests")
-        )
-    except KeyError as exc:
-        raise UsageError(
-            f"{str(pyproject)!r}: [tool.kscaffold] lacks {exc.args[0]!r}"
-        ) from None
+    for key in ("package", "models", "tests"):
+        if key not in table:
+            raise UsageError(f"{str(pyproject)!r}: [tool.kscaffold] lacks {key!r}")
+        if not isinstance(table[key], str):
+            raise UsageError(
+                f"{str(pyproject)!r}: [tool.kscaffold] {key} must be a string"
+            )
+    package, models, tests = table["package"], table["models"], table["tests"]
+    for part in package.split("."):
+        check_identifier(part, f"{pyproject!s}: [tool.kscaffold] package", frozenset())
     root = pyproject.parent
-    return ProjectSettings(package, root / models, root / tests)
+    return ProjectSettings(
+        package,
+        inside_project(root, models, pyproject, "models"),
+        inside_project(root, tests, pyproject, "tests"),
+    )
+
+
+def inside_project(root: Path, relative: str, pyproject: Path, key: str) -> Path:
+    """``root/relative`` for a folder named in ``pyproject``; refused unless it stays
+    inside the project, symlinks followed: a cloned repository's settings must not
+    send reads or writes elsewhere on the user's machine."""
+    path = root / relative
+    if (
+        "\0" in relative
+        or Path(relative).is_absolute()
+        or relative.startswith("~")
+        or not path.resolve().is_relative_to(root.resolve())
+    ):
+        raise UsageError(
+            f"{pyproject!s}: [tool.kscaffold] {key} = {relative!r} is outside the "
+            f"project {str(root)!r}"
+            + (
+                "; name templates kept elsewhere with --templates or "
+                "$KSCAFFOLD_TEMPLATES"
+                if key == "templates"
+                else ""
+            )
+        )
+    return path

@@ -13,17 +13,20 @@ Every file renders within a budget: :data:`TIME_BUDGET` seconds and
 from __future__ import annotations
 
 import functools
+import os
 import re
 import signal
+import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import _PassArg
@@ -56,6 +59,9 @@ class ConfinedLoader(jinja2.BaseLoader):
         self.builtin = builtin
         self.kind = kind
         self.served: set[str] = set()  # file names, to place errors in tracebacks
+        # Every file read, with the root it was found in and its text: where each
+        # template of a rendering came from (the manifest records it).
+        self.read: dict[str, tuple[Path, str]] = {}
 
     def candidates(self, template: str) -> Iterator[tuple[Path, Path]]:
         """``(root, file)`` pairs for ``template``, in search order."""
@@ -75,6 +81,7 @@ class ConfinedLoader(jinja2.BaseLoader):
             mtime = path.stat().st_mtime
             source = path.read_text(encoding="utf-8")
             self.served.add(str(path))
+            self.read[str(path)] = (root, source)
             return (
                 source,
                 str(path),
@@ -242,6 +249,61 @@ def _name(value: Any) -> str:
     return getattr(value, "_name", "") if isinstance(value, PyLiteral) else ""
 
 
+class UserBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates in ``$XDG_CACHE_HOME/kscaffold`` (``~/.cache/kscaffold``),
+    a folder only its user can write; checked each run, or no cache at all.
+
+    Not Jinja's default folder in the shared temporary directory: there another user
+    can put a file, a symlink or a folder of theirs first, which makes Jinja fail
+    (and a cache someone else can write runs their code). A cache file that cannot
+    be read or written is compiled again, never an error.
+    """
+
+    # The name carries the sandbox's version: code compiled for an earlier sandbox
+    # (without the operator checks of BudgetedSandbox) is never loaded.
+    pattern = "jinja-sandbox2-%s.cache"
+
+    @classmethod
+    def for_user(
+        cls, environ: Mapping[str, str] = os.environ
+    ) -> UserBytecodeCache | None:
+        folder = cls.folder(environ)
+        return None if folder is None else cls(str(folder), cls.pattern)
+
+    @staticmethod
+    def folder(environ: Mapping[str, str] = os.environ) -> Path | None:
+        """The cache folder, made if missing; None unless it is a real folder of
+        this user's that no one else can write."""
+        try:
+            base = Path(environ.get("XDG_CACHE_HOME", ""))
+            if not base.is_absolute():  # unset, empty or relative: ignored, per XDG
+                base = Path.home() / ".cache"
+            folder = base / "kscaffold"
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            found = os.lstat(folder)
+        except (OSError, RuntimeError, KeyError, ValueError):  # no home, read-only...
+            return None
+        if (
+            not stat.S_ISDIR(found.st_mode)  # a symlink or a file
+            or found.st_uid != getattr(os, "getuid", lambda: found.st_uid)()
+            or found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        ):
+            return None
+        return folder
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 (a damaged cache file: compile again)
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # a full disk, say: the next run compiles again
+            pass
+
+
 def environment(
     roots: list[Path], builtin: Path, kind: str | None = None
 ) -> jinja2.Environment:
@@ -256,11 +318,8 @@ def environment(
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
-        # Compiled templates are cached (keyed by the template's source) in Jinja's
-        # per-user temporary folder: compiling costs ~30 ms a run, loading ~1 ms.
-        # The file names carry the sandbox's version: code compiled for another
-        # sandbox (without the operator checks) is never loaded.
-        bytecode_cache=jinja2.FileSystemBytecodeCache(pattern="__kscaffold_2_%s.cache"),
+        # Compiled templates are cached: compiling costs ~30 ms a run, loading ~1 ms.
+        bytecode_cache=UserBytecodeCache.for_user(),
     )
     # `safe` would let a template turn user text back into raw, unquoted output.
     env.filters.pop("safe", None)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from scaffold.errors import TemplateError, UsageError
-from scaffold.project import nearest_pyproject, tool_table
+from scaffold.project import inside_project, nearest_pyproject, tool_table
 
 ENV_VAR = "KSCAFFOLD_TEMPLATES"
 ENTRY_POINT_GROUP = "kscaffold.templates"
@@ -60,12 +60,13 @@ def builtin_templates() -> Path:
     raise TemplateError(f"bundled templates not found beside {package}")
 
 
-def _directory(
-    path: str | os.PathLike, origin: str, base: Path | None = None
-) -> Source:
-    folder = Path(path).expanduser()
-    if base is not None and not folder.is_absolute():
-        folder = base / folder
+def _directory(path: str | os.PathLike, origin: str) -> Source:
+    try:
+        folder = Path(path).expanduser()
+    except RuntimeError:  # ~user of no such user, or no home folder
+        raise UsageError(
+            f"template directory {str(path)!r} (from {origin}): no such home folder"
+        ) from None
     if not folder.is_dir():
         raise UsageError(
             f"template directory {str(path)!r} (from {origin}) does not exist"
@@ -151,12 +152,16 @@ def search_path(
     pyproject = nearest_pyproject(destination)
     if pyproject is not None:
         listed = tool_table(pyproject, "kscaffold").get("templates", [])
-        if isinstance(listed, str) or not all(isinstance(d, str) for d in listed):
+        if not isinstance(listed, list) or not all(isinstance(d, str) for d in listed):
             raise UsageError(
                 f"{str(pyproject)!r}: [tool.kscaffold] templates must be a list of paths"
             )
         sources += [
-            _directory(d, str(pyproject), base=pyproject.parent) for d in listed
+            _directory(
+                inside_project(pyproject.parent, d, pyproject, "templates"),
+                str(pyproject),
+            )
+            for d in listed
         ]
     sources += packs()
     sources.append(Source(builtin_templates(), BUILTIN))

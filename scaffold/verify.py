@@ -20,12 +20,16 @@ produces, so the target is certainly learnable: the loss must fall.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
 import os
+import signal
 import sys
 import tempfile
+import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,8 +103,44 @@ def import_file(path: Path):
         raise ImportError(f"{path.name} is not a Python file (.py)")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    with exits_raise():
+        spec.loader.exec_module(module)
     return module
+
+
+# Signals that end a process unless handled; SIGINT (Ctrl-C) still stops the check.
+_ENDING = [
+    getattr(signal, name)
+    for name in ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+    if hasattr(signal, name)
+]
+
+
+@contextlib.contextmanager
+def exits_raise() -> Iterator[None]:
+    """While checked code runs, ``os._exit()`` and ending signals raise SystemExit:
+    the check reports them as a failure instead of ending with an empty report."""
+
+    checking = os.getpid()
+
+    def _exit(status: int = 0) -> None:
+        if os.getpid() != checking:  # a process the checked code forked: it may end
+            saved_exit(status)
+        raise SystemExit(f"os._exit({status}) called")
+
+    def _signalled(number: int, frame: object) -> None:
+        raise SystemExit(f"{signal.Signals(number).name} received")
+
+    saved_exit, os._exit = os._exit, _exit
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        saved = {number: signal.signal(number, _signalled) for number in _ENDING}
+    try:
+        yield
+    finally:
+        os._exit = saved_exit
+        for number, handler in saved.items():
+            signal.signal(number, handler)
 
 
 def _parameters(function) -> list[inspect.Parameter]:
@@ -246,6 +286,11 @@ def _train(keras, np, model, teacher, x, feed: Feeding) -> None:
 
 def check_class(cls, spec: InputSpec = ANY_INPUT) -> Outcome:
     """Build, train and round-trip one Model or Layer subclass; stop at the first failure."""
+    with exits_raise():
+        return _check_class(cls, spec)
+
+
+def _check_class(cls, spec: InputSpec) -> Outcome:
     keras, np = _keras()
     name = cls.__name__
     required = [p.name for p in _parameters(cls.__init__) if p.default is p.empty]
@@ -297,11 +342,13 @@ def check_file(
 
     A file that defines none is a failure, or with ``models_only`` no rows at all.
     """
-    keras, _ = _keras()
+    if importlib.util.find_spec("keras") is None:
+        _keras()  # says what to install
     try:
         module = import_file(path)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 (a file may even call exit())
         return [Outcome("-", "import", _describe(exc), str(path))]
+    keras, _ = _keras()  # after the file: one that ends at import costs no keras
     classes = [
         obj
         for obj in vars(module).values()

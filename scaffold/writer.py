@@ -1,18 +1,31 @@
-"""Putting rendered files on disk: confined to the destination, never clobbering, atomic.
+"""Putting rendered files on disk: confined, never clobbering, all or nothing.
 
 Every file kscaffold writes (``new``, ``--with-test``, ``init``, ``templates eject``)
 goes through here, as UTF-8 with LF newlines on every platform.
+
+- A new file is written under a temporary name in its folder, then hard-linked to its
+  name: the link fails if a file appeared there since the check, so nothing the user
+  made in the meantime is replaced (``O_EXCL`` creation where links are unsupported).
+- A replaced file (``--force``) is first linked to a backup name, so a failure puts
+  the old bytes back; backups are removed once every file is in place.
+- Any failure, Ctrl-C included, undoes what this call did, in reverse: the
+  destination ends as it was, or complete, with no temporary file left.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from scaffold.errors import TargetExistsError, UsageError, WriteError
+
+# Errors that mean "this file system has no hard links": fall back to O_EXCL.
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.ENOSYS}
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 class Target(NamedTuple):
@@ -32,6 +45,8 @@ def confine(destination: Path, relative: str) -> Path:
     parts = PurePosixPath(relative.replace("\\", "/"))
     if relative.endswith(("/", "\\")) or relative.strip() in ("", "."):
         raise UsageError(f"refusing to write {relative!r}: not a file name")
+    if "\0" in relative:
+        raise UsageError(f"refusing to write {relative!r}: a NUL in a file name")
     if parts.is_absolute() or not parts.parts or ".." in parts.parts:
         raise UsageError(f"refusing to write {relative!r}: outside the destination")
     target = destination.joinpath(*parts.parts)
@@ -55,6 +70,10 @@ def plan(destination: Path, files: list[tuple[str, str]], force: bool) -> list[T
             raise WriteError(f"cannot write {str(path)!r}: {str(blocked)!r} is a file")
         if path.is_symlink() or (path.exists() and not path.is_file()):
             raise WriteError(f"refusing to replace {str(path)!r}: not a regular file")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise WriteError(f"cannot write {str(path)!r}: {exc.reason}") from None
         exists = path.exists()
         if exists and not force:
             raise TargetExistsError(
@@ -64,115 +83,197 @@ def plan(destination: Path, files: list[tuple[str, str]], force: bool) -> list[T
     return targets
 
 
-def _write_text(path: Path, text: str, mode: int = 0o666) -> None:
-    """The one place a file's bytes are written: UTF-8, LF newlines, umask applied."""
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-    os.chmod(path, mode & ~current_umask())
+def _write_text(path: Path, text: str) -> None:
+    """The one place a file's bytes are written: UTF-8, LF newlines, umask applied.
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, then rename over the target."""
-    fd, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    os.close(fd)
+    ``path`` must not exist (``O_EXCL``); a failed write removes the part written.
+    """
+    data = text.encode("utf-8")
+    fd = os.open(path, _CREATE, 0o666)
     try:
-        _write_text(Path(temporary), text)
-        os.replace(temporary, path)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        os.close(fd)
+        _remove(path)
         raise
+    os.close(fd)
 
 
-def current_umask() -> int:
-    """The process's umask (reading it means setting it, so it is set straight back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _remove(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _spare_name(folder: Path, suffix: str) -> Path:
+    """A short unused name in ``folder`` (short: a 250-character module name fits)."""
+    return folder / f".kscaffold-{secrets.token_hex(6)}{suffix}"
+
+
+def _temporary(folder: Path, text: str) -> Path:
+    while True:
+        spare = _spare_name(folder, ".tmp")
+        try:
+            _write_text(spare, text)
+            return spare
+        except FileExistsError:
+            continue
+
+
+class _Journal:
+    """What one call changed, to undo in reverse or to finish (drop the backups)."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, Path, Path | None]] = []
+
+    def mkdir(self, folder: Path) -> None:
+        try:
+            os.mkdir(folder, 0o777)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            return  # made by someone else meanwhile: not ours to remove
+        self.steps.append(("dir", folder, None))
+
+    def create(self, path: Path, text: str) -> None:
+        """Put a new file at ``path``; fail if anything is there."""
+        temporary = _temporary(path.parent, text)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            raise TargetExistsError(
+                f"{str(path)!r} appeared while writing; use --force to overwrite it"
+            ) from None
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS:
+                raise
+            try:
+                _write_text(path, text)
+            except FileExistsError:
+                raise TargetExistsError(
+                    f"{str(path)!r} appeared while writing; use --force to overwrite it"
+                ) from None
+        finally:
+            _remove(temporary)
+        self.steps.append(("file", path, None))
+
+    def replace(self, path: Path, text: str) -> None:
+        """Put ``text`` at ``path`` (``--force``), keeping the old file until the end."""
+        if not os.path.lexists(path):
+            return self.create(path, text)
+        temporary = _temporary(path.parent, text)
+        try:
+            backup = _spare_name(path.parent, ".old")
+            try:
+                os.link(path, backup)
+            except OSError as exc:
+                if exc.errno not in _NO_LINKS:
+                    raise
+                os.rename(path, backup)  # no links: a moment without the file
+            self.steps.append(("replaced", path, backup))
+            os.replace(temporary, path)
+        finally:
+            _remove(temporary)
+
+    def undo(self) -> None:
+        """Put everything back as it was, newest step first; never raises."""
+        for step, path, backup in reversed(self.steps):
+            try:
+                if step == "dir":
+                    os.rmdir(path)
+                elif step == "file":
+                    os.unlink(path)
+                elif os.path.lexists(path) and os.path.samefile(backup, path):
+                    os.unlink(backup)  # not replaced yet (renaming a link onto
+                    # its own file would do nothing and leave the backup)
+                else:
+                    os.replace(backup, path)
+            except OSError:
+                pass  # a folder someone else filled meanwhile stays
+        self.steps = []
+
+    def finish(self) -> None:
+        """Drop the backups of replaced files."""
+        for step, _, backup in self.steps:
+            if step == "replaced":
+                _remove(backup)
+        self.steps = []
+
+
+def _failure(exc: OSError, fallback: Path) -> WriteError:
+    where = exc.filename or fallback
+    return WriteError(f"cannot write {str(where)!r}: {exc.strerror or exc}")
 
 
 def write(targets: list[Target]) -> None:
-    """Write every target; if one fails, remove the new files this call created."""
-    created: list[Path] = []
-    made_dirs: list[Path] = []
+    """Write every target, or (on any failure) nothing: the files are as before.
+
+    A target planned as new is never put over a file that appeared since; one
+    planned as existing (``--force``) replaces the file, which comes back on failure.
+    """
+    journal = _Journal()
     try:
         for target in targets:
             for folder in reversed(target.path.parents):
-                if not folder.exists():
-                    folder.mkdir()
-                    made_dirs.append(folder)
-            _write_atomic(target.path, target.text)
-            if not target.exists:
-                created.append(target.path)
-    except OSError as exc:
-        for path in created:
-            path.unlink(missing_ok=True)
-        for folder in reversed(made_dirs):
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
-        where = exc.filename or targets[0].path
-        raise WriteError(
-            f"cannot write {str(where)!r}: {exc.strerror or exc}"
-        ) from None
+                if not folder.is_dir():
+                    journal.mkdir(folder)
+            if target.exists:
+                journal.replace(target.path, target.text)
+            else:
+                journal.create(target.path, target.text)
+    except BaseException as exc:
+        journal.undo()
+        if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):
+            raise _failure(exc, targets[0].path) from None
+        raise
+    journal.finish()
 
 
 def write_tree(
     root: Path, files: list[tuple[str, str]], *, replace: bool = False
 ) -> None:
-    """Create the folder ``root`` holding ``files`` (``[(relative path, text)]``) at once.
+    """Make the folder ``root`` hold ``files`` (``[(relative path, text)]``), all or nothing.
 
-    The files are written to a staging folder beside ``root``, which is then renamed
-    to ``root``: a failure leaves no partial folder. An existing empty ``root`` is
-    replaced; a non-empty one only with ``replace``, and then it is kept until the
-    new one is in place (and restored if that fails).
+    A missing or empty ``root`` is filled file by file (:func:`write`): a file that
+    appears meanwhile stops it, and a failure removes what it wrote (a folder that
+    was there stays). A non-empty ``root`` is refused unless ``replace``: then the
+    new folder is made beside it and swapped in, and the old one is deleted only
+    once the new one is in place.
     """
-    paths = [confine(root, relative) for relative, _ in files]
-    parent = root.resolve().parent
+    if not (root.is_dir() and any(root.iterdir())):
+        write(plan(root, files, force=False))
+        return
+    if not replace:
+        raise TargetExistsError(
+            f"{str(root)!r} already exists; use --force to replace it"
+        )
+    parent = root.parent
+    staging: Path | None = _spare_name(parent, ".new")
+    old: Path | None = None
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{root.name}.kscaffold-"))
-        os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes it private
+        write(plan(staging, files, force=False))
+        old = _spare_name(parent, ".old")
+        os.rename(root, old)
+        try:
+            os.rename(staging, root)
+            staging = None
+        except BaseException:
+            try:
+                os.rename(old, root)
+            except OSError:
+                pass  # the user's folder stays at the spare name, never deleted
+            old = None
+            raise
     except OSError as exc:
-        raise WriteError(
-            f"cannot write to {str(parent)!r}: {exc.strerror or exc}"
-        ) from None
-    old = None
-    try:
-        for path, (_, text) in zip(paths, files):
-            staged = staging / path.relative_to(root)
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            _write_text(staged, text)
-        if root.is_dir() and not any(root.iterdir()):
-            root.rmdir()
-        elif root.exists():
-            if not replace:
-                raise TargetExistsError(
-                    f"{str(root)!r} already exists; use --force to replace it"
-                )
-            old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{root.name}.old-"))
-            os.rename(root, old / root.name)
-        os.rename(staging, root)  # one atomic step
-        staging = None
-    except BaseException as exc:  # Ctrl-C too: the user's folder comes back first
-        if old is not None:
-            moved = old / root.name
-            if moved.exists() and not root.exists():
-                try:
-                    os.rename(moved, root)
-                except OSError:
-                    pass  # kept where it is, never deleted
-            if not moved.exists():
-                shutil.rmtree(old, ignore_errors=True)
-            old = None  # the user's folder is never deleted on this path
-        if isinstance(exc, OSError):
-            raise WriteError(
-                f"cannot write {str(root)!r}: {exc.strerror or exc}"
-            ) from None
-        raise
+        raise _failure(exc, root) from None
     finally:
         for leftover in (staging, old):
-            if leftover is not None:
+            if leftover is None or not os.path.lexists(leftover):
+                continue
+            if os.path.islink(leftover):  # a symlinked folder was replaced: the link
+                os.unlink(leftover)
+            else:
                 shutil.rmtree(leftover, ignore_errors=True)

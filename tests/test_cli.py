@@ -139,12 +139,22 @@ def test_dry_run_writes_nothing(runner, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_dry_run_still_refuses_an_existing_file(runner, tmp_path):
+def test_dry_run_says_which_file_would_need_force(runner, tmp_path):
     (tmp_path / "net.py").write_text("# mine\n")
-    result = runner.invoke(
-        cli, ["new", "sequential", "Net", "-o", str(tmp_path), "--dry-run"]
-    )
-    assert result.exit_code == 1 and "already exists" in result.output
+    new = ["new", "sequential", "Net", "-o", str(tmp_path), "--with-test"]
+    result = runner.invoke(cli, [*new, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"would overwrite {tmp_path / 'net.py'} (it exists: needs --force)",
+        f"would write {tmp_path / 'test_net.py'}",
+    ]
+    forced = runner.invoke(cli, [*new, "--dry-run", "--force"])
+    assert forced.output.splitlines()[0] == f"would overwrite {tmp_path / 'net.py'}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.py"]
+    assert (tmp_path / "net.py").read_text() == "# mine\n"
+    refused = runner.invoke(cli, new)  # without --dry-run: refused, as before
+    assert refused.exit_code == 1 and "already exists" in refused.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.py"]
 
 
 def test_stdout_prints_code_and_writes_nothing(runner, tmp_path):

@@ -29,12 +29,17 @@ def init(runner, path: Path, *args: str):
 def test_init_creates_the_project(runner, tmp_path):
     result = init(runner, tmp_path / "demo-app", *MODELS)
     assert result.exit_code == 0, result.output
-    assert sorted(tree(tmp_path / "demo-app")) == [
+    project = [
         ".gitignore", "README.md", "demo_app/__init__.py", "demo_app/data.py",
         "demo_app/models/__init__.py", "demo_app/models/gate.py",
         "demo_app/models/regressor.py", "demo_app/train.py",
         "pyproject.toml", "tests/test_gate.py", "tests/test_regressor.py", "tests/test_train.py",
     ]  # fmt: skip
+    # Each file is recorded, with its exact text (see test_update.py).
+    records = [".kscaffold/manifest.json"] + [
+        f".kscaffold/base/{p}.base" for p in project
+    ]
+    assert sorted(tree(tmp_path / "demo-app")) == sorted(project + records)
     pyproject = (tmp_path / "demo-app" / "pyproject.toml").read_text()
     assert 'name = "demo_app"' in pyproject and "[tool.kscaffold]" in pyproject
     regressor = (

@@ -186,9 +186,9 @@ def test_init_new_and_eject_write_through_the_writer(runner, tmp_path, monkeypat
     written: list[str] = []
     original = scaffold.writer._write_text
 
-    def spy(path, text, mode=0o666):
+    def spy(path, text):
         written.append(text)
-        return original(path, text, mode)
+        return original(path, text)
 
     monkeypatch.setattr(scaffold.writer, "_write_text", spy)
     project = tmp_path / "proj"
