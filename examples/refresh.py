@@ -6,7 +6,9 @@ now; run this script after changing a template, and review the diff.
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,8 +31,13 @@ def main() -> None:
     sys.path.insert(0, str(HERE.parent))
     from scaffold.cli import cli
 
-    for args in EXAMPLES:
-        cli.main(["new", *args, "-o", str(HERE), "--force"], standalone_mode=False)
+    # Generated in a scratch folder, then copied: written here, the files would be
+    # recorded in a manifest at the repository's root (its pyproject.toml).
+    with tempfile.TemporaryDirectory() as scratch:
+        for args in EXAMPLES:
+            cli.main(["new", *args, "-o", scratch], standalone_mode=False)
+        for path in sorted(Path(scratch).glob("*.py")):
+            shutil.copyfile(path, HERE / path.name)
 
 
 if __name__ == "__main__":

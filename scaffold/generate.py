@@ -285,9 +285,11 @@ def plan_new(
     )
     if project is None and folder != destination:  # destination/tests
         # Confined to the destination: a tests/ symlinked elsewhere is refused.
-        test = (f"{folder.name}/{test[0]}", test[1])
-        folder = destination
-    [test_target] = plan(folder, [test], overwrite)
+        [test_target] = plan(
+            destination, [(f"{folder.name}/{test[0]}", test[1])], overwrite
+        )
+    else:
+        [test_target] = plan(folder, [test], overwrite)
     entries += kind_entries(
         **recipe,
         files=[test],

@@ -3,8 +3,8 @@
 ``new``, ``--with-test`` and ``init`` record every file they write in
 ``.kscaffold/manifest.json`` at the project root (the folder of the nearest
 ``pyproject.toml``, else the output folder), and the exact text written in
-``.kscaffold/base/<path>.base``: the base of a later three-way merge. The suffix
-keeps tools off the copies (no second ``pyproject.toml``, active ``.gitignore`` or
+``.kscaffold/base/<hash of the path>.base``: the base of a later three-way merge.
+The suffix keeps tools off the copies (no second ``pyproject.toml``, active ``.gitignore`` or
 importable module). Generated files carry no markers. The manifest is meant to be committed: JSON with sorted keys and
 entries, POSIX paths relative to the root.
 """
@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
-from scaffold.errors import ManifestError, WriteError
+from scaffold.errors import ManifestError
 from scaffold.project import nearest_pyproject
 from scaffold.sources import BUILTIN, Source
 from scaffold.variables import Variable
@@ -36,8 +36,12 @@ MODEL, TEST, PROJECT = "model", "test", "project"
 
 
 def base_path(path: str) -> str:
-    """Where the recorded text of the file at ``path`` is kept, relative to the root."""
-    return f"{BASE}/{path}{SUFFIX}"
+    """Where the recorded text of the file at ``path`` is kept, relative to the root.
+
+    Named by a hash of the path, so the name's length is fixed: a module whose own
+    name is near the system's 255-byte limit still has a place for its base.
+    """
+    return f"{BASE}/{sha256(path)[:40]}{SUFFIX}"
 
 
 def sha256(text: str) -> str:
@@ -301,26 +305,9 @@ def template_dirs(dirs: Iterable[str | os.PathLike], root: Path) -> tuple[str, .
 def write_recorded(targets: list[Target], root: Path, records: list[tuple[str, str]]):
     """Write the generated files and the records that describe them in one write.
 
-    The records come last, so a failure on a generated file leaves the manifest
-    alone. Should a write fail, files this call overwrote get their old bytes back.
-    (writer.write removes the files it created; putting overwritten ones back is
-    the lead's writer rewrite's job, and then this wrapper is only a second net.)
+    The records come last; a failure anywhere leaves files and records as they were
+    (see :func:`scaffold.writer.write`).
     """
     everything = targets + plan(root, records, force=True)
-    saved = []
-    for target in everything:
-        if target.exists:
-            try:
-                with open(target.path, encoding="utf-8", newline="") as handle:
-                    saved.append((target.path, handle.read()))
-            except (OSError, UnicodeDecodeError) as exc:
-                raise WriteError(f"cannot read {str(target.path)!r}: {exc}") from None
-    try:
-        write(everything)
-    except WriteError:
-        try:
-            write([Target(path, text, True) for path, text in saved])
-        except WriteError:
-            pass  # the first error is the one to report
-        raise
+    write(everything)
     return everything

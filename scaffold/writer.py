@@ -64,23 +64,31 @@ def plan(destination: Path, files: list[tuple[str, str]], force: bool) -> list[T
         raise WriteError(f"destination {str(destination)!r} is not a directory")
     targets = []
     for relative, text in files:
-        path = confine(destination, relative)
-        blocked = next((f for f in path.parents if f.exists() and not f.is_dir()), None)
-        if blocked is not None:
-            raise WriteError(f"cannot write {str(path)!r}: {str(blocked)!r} is a file")
-        if path.is_symlink() or (path.exists() and not path.is_file()):
-            raise WriteError(f"refusing to replace {str(path)!r}: not a regular file")
         try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise WriteError(f"cannot write {str(path)!r}: {exc.reason}") from None
-        exists = path.exists()
-        if exists and not force:
-            raise TargetExistsError(
-                f"{str(path)!r} already exists; use --force to overwrite it"
-            )
-        targets.append(Target(path, text, exists))
+            targets.append(_check(destination, relative, text, force))
+        except OSError as exc:  # a name too long for the file system, say
+            raise _failure(exc, destination / relative) from None
     return targets
+
+
+def _check(destination: Path, relative: str, text: str, force: bool) -> Target:
+    """The target of one file, or the refusal of it."""
+    path = confine(destination, relative)
+    blocked = next((f for f in path.parents if f.exists() and not f.is_dir()), None)
+    if blocked is not None:
+        raise WriteError(f"cannot write {str(path)!r}: {str(blocked)!r} is a file")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise WriteError(f"refusing to replace {str(path)!r}: not a regular file")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise WriteError(f"cannot write {str(path)!r}: {exc.reason}") from None
+    exists = path.exists()
+    if exists and not force:
+        raise TargetExistsError(
+            f"{str(path)!r} already exists; use --force to overwrite it"
+        )
+    return Target(path, text, exists)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -204,7 +212,10 @@ class _Journal:
 
 
 def _failure(exc: OSError, fallback: Path) -> WriteError:
-    where = exc.filename or fallback
+    """The error to report: it names the user's file, never one of our spare names."""
+    where = exc.filename
+    if not where or ".kscaffold-" in os.fsdecode(where):
+        where = fallback
     return WriteError(f"cannot write {str(where)!r}: {exc.strerror or exc}")
 
 
@@ -215,8 +226,10 @@ def write(targets: list[Target]) -> None:
     planned as existing (``--force``) replaces the file, which comes back on failure.
     """
     journal = _Journal()
+    current = targets[0].path if targets else Path(".")
     try:
         for target in targets:
+            current = target.path
             for folder in reversed(target.path.parents):
                 if not folder.is_dir():
                     journal.mkdir(folder)
@@ -227,7 +240,7 @@ def write(targets: list[Target]) -> None:
     except BaseException as exc:
         journal.undo()
         if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):
-            raise _failure(exc, targets[0].path) from None
+            raise _failure(exc, current) from None
         raise
     journal.finish()
 

@@ -21,7 +21,7 @@ import scaffold.render
 from scaffold.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-CONSOLE = Path("/work/main/.venv/bin/kscaffold")
+CONSOLE = Path(sys.executable).parent / "kscaffold"
 BIG = "1" * 5000  # past Python's 4,300-digit limit on int <-> str
 DEEP = "[" * 3000 + "]" * 3000  # past the recursion limit of tomllib
 
@@ -306,7 +306,8 @@ def test_a_non_utf8_output_folder_works_fully(tmp_path, monkeypatch):
         b"wrote out\xff/net.py",
         b"wrote out\xff/test_net.py",
     ]
-    assert sorted(os.listdir(tmp_path / out)) == ["net.py", "test_net.py"]
+    # .kscaffold holds the manifest (no pyproject.toml around: the output folder).
+    assert sorted(os.listdir(tmp_path / out)) == [".kscaffold", "net.py", "test_net.py"]
 
 
 def test_dry_run_over_an_existing_file_says_it_needs_force(tmp_path, monkeypatch):
@@ -372,3 +373,16 @@ def test_through_the_console_script(tmp_path):
     stdout, stderr = strict.communicate(timeout=60)
     assert strict.returncode == 0, stderr
     assert stdout == b"wrote out\xfe/net.py\n"
+
+
+@pytest.mark.parametrize("length", [238, 245, 252])
+def test_a_class_name_that_fits_the_file_system_is_written(runner, tmp_path, length):
+    """Temporary and recorded names are short: only the module's own name counts."""
+    name = "L" + "a" * (length - 1)  # module "l" + "a"...: length + ".py" <= 255
+    result = runner.invoke(cli, ["new", "layer", name, "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / f"{name.lower()}.py").is_file()
+    too_long = "L" + "a" * 252  # 253 + ".py" > 255
+    result = runner.invoke(cli, ["new", "layer", too_long, "-o", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "File name too long" in result.output and "cannot write" in result.output
