@@ -118,7 +118,7 @@ def render_outputs(
     for output in outputs:
         env = template_environment(sources, kind)
         relative = render_string(env, output.path, context).strip()
-        text = render(env, output.template, context)
+        text = render(env, output.template, context, relative)
         if relative.endswith(".py"):
             text = format_python(text, mode, output.template)
         files.append((relative, text))

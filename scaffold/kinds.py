@@ -22,6 +22,9 @@ METADATA = "kind.toml"
 DEFAULT_TEST = "_common/test_model.py.j2"
 # Names every template gets besides the kind's variables (test templates get the last two).
 CONTEXT_NAMES = frozenset({"class_name", "module", "import_from", "path_setup"})
+# The largest size in a [check] table: `check` feeds batches of synthetic data, and
+# one (batch, 65536) float32 batch is already 256 KiB per example.
+MAX_CHECK_SIZE = 65536
 # Names a template reads as Jinja's own, whatever a variable of that name holds.
 JINJA_NAMES = frozenset({"self", "true", "false", "none", "True", "False", "None"})
 
@@ -89,7 +92,9 @@ def _read_toml(path: Path, root: Path) -> dict[str, Any]:
         raise TemplateError(f"{path}: a symlink leads outside {root}")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except RecursionError:
+        raise TemplateError(f"{path}: arrays or tables nested too deeply") from None
+    except (OSError, ValueError) as exc:  # TOMLDecodeError, a 5,000-digit integer
         raise TemplateError(f"{path}: {exc}") from None
 
 
@@ -185,6 +190,12 @@ def load_kind(
         raise TemplateError(
             f"{path}: each [[files]] needs 'template' and 'path' (text)"
         )
+    for entry in files:
+        for key in ("template", "path"):
+            if not entry[key].isprintable():  # a NUL, a line break
+                raise TemplateError(
+                    f"{path}: [[files]] {key} {entry[key]!r} has a control character"
+                )
     for key in variables:
         if not key.isidentifier() or not key.isascii() or key in CONTEXT_NAMES:
             raise TemplateError(
@@ -286,10 +297,12 @@ def _check_table(table: object, path: Path) -> InputSpec:
     shape = table.get("shape", [table["features"]] if "features" in table else None)
     sizes = [*(shape or []), table.get("batch_size", 1)]
     if (shape is not None and (not isinstance(shape, list) or not shape)) or any(
-        isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes
+        isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CHECK_SIZE
+        for n in sizes
     ):
         raise TemplateError(
-            f"{path}: [check] shape, features and batch_size take positive integers"
+            f"{path}: [check] shape, features and batch_size take positive integers "
+            f"(at most {MAX_CHECK_SIZE})"
         )
     condition = table.get("condition")
     if condition is not None and not isinstance(condition, bool):

@@ -3,26 +3,45 @@
 One environment serves built-in and user templates alike: its loader searches the
 template roots in order, so a file (a whole kind, one partial, one base template)
 in an earlier root replaces the one of the same name in a later root.
+
+Every file renders within a budget: :data:`TIME_BUDGET` seconds and
+:data:`MAX_OUTPUT` characters, and no operator, call or filter may take a number
+(a repeat count, a width) above :data:`MAX_OUTPUT`. User values are placed by
+:mod:`scaffold.placement`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import signal
 import stat
+import threading
+import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import jinja2.bccache
 from jinja2.loaders import split_template_path
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.utils import _PassArg
 
 from scaffold.errors import TemplateError
+from scaffold.placement import COMMENT, DOCSTRING, placing, printed, resolve
 from scaffold.sources import search_order
+from scaffold.types import PyFloat, PyInt, PyLiteral, text_of
 
 BUILTIN_PREFIX = "builtin"
+# Seconds one template file may take to render (the built-in ones take milliseconds).
+TIME_BUDGET = 10.0
+# Characters one rendered file may have (the largest built-in file has ~15,000); also
+# the largest repeat count, width or size any operator, call or filter may be given.
+MAX_OUTPUT = 4 * 2**20
 
 
 class ConfinedLoader(jinja2.BaseLoader):
@@ -71,6 +90,165 @@ class ConfinedLoader(jinja2.BaseLoader):
         raise jinja2.TemplateNotFound(template)
 
 
+class OverBudget(TemplateError):
+    """A template ran past :data:`TIME_BUDGET` or :data:`MAX_OUTPUT`."""
+
+
+# When the current render must end (time.monotonic()), for the checks that work in
+# any thread; the main thread also gets a timer signal that stops any loop.
+_DEADLINE: ContextVar[float] = ContextVar("deadline", default=float("inf"))
+
+
+def _check_deadline() -> None:
+    if time.monotonic() > _DEADLINE.get():
+        raise OverBudget(f"ran past its time budget of {TIME_BUDGET:g} s")
+
+
+def _check_size(*numbers: Any) -> None:
+    for number in numbers:
+        if isinstance(number, (int, float)) and abs(number) > MAX_OUTPUT:
+            raise SecurityError(f"{number!r} is above the limit of {MAX_OUTPUT}")
+
+
+# Widths and precisions: of %-formats, and of str.format's fields ({:>80}, {0:.3f}).
+_PERCENT_WIDTH = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d*)(?:\.(\d*))?[a-zA-Z%]")
+_FIELD_SPEC = re.compile(r"\{[^{}]*?:([^{}]*)\}")
+
+
+def _check_format(text: Any) -> None:
+    """Refuse format widths and precisions above :data:`MAX_OUTPUT`."""
+    if not isinstance(text, str):
+        return
+    numbers = [n for pair in _PERCENT_WIDTH.findall(text) for n in pair if n]
+    numbers += [
+        n for spec in _FIELD_SPEC.findall(text) for n in re.findall(r"\d+", spec)
+    ]
+    _check_size(*(int(n) for n in numbers))
+
+
+class _BudgetedRange:
+    """``range`` for templates: the sandbox's size limit, and the time budget checked
+    as it is iterated (the timer signal stops loops only in the main thread)."""
+
+    def __init__(self, *args: int) -> None:
+        self._range = _safe_range(*args)
+
+    def __iter__(self) -> Iterator[int]:
+        for index, item in enumerate(self._range):
+            if not index % 1024:
+                _check_deadline()
+            yield item
+
+    def __len__(self) -> int:
+        return len(self._range)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._range[index]
+
+
+def _safe_range(*args: int) -> range:
+    from jinja2.sandbox import safe_range
+
+    return safe_range(*args)
+
+
+class BudgetedSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with the time budget checked at every call and
+    attribute, and numbers above :data:`MAX_OUTPUT` refused where they size output."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for count, other in ((left, right), (right, left)):
+                if isinstance(count, int) and hasattr(other, "__len__"):
+                    _check_size(count * max(len(other), 1))
+        elif operator == "**":
+            if isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
+                _check_size(left.bit_length() * right // 3)  # about its digits
+        elif isinstance(left, str):  # %
+            _check_format(left)
+        return super().call_binop(context, operator, left, right)
+
+    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        _check_deadline()
+        owner = getattr(obj, "__self__", None)
+        if isinstance(owner, (str, bytes)) or getattr(obj, "__name__", "") in (
+            "generate_lorem_ipsum",
+        ):
+            _check_size(*args, *kwargs.values())  # "x".ljust(10**9), lipsum(10**9)
+        return super().call(context, obj, *args, **kwargs)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _check_deadline()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _check_deadline()
+        return super().getitem(obj, argument)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _check_format(getattr(value, "__self__", None))
+        return wrapped
+
+
+# Filters from text to text: given a user string, they work on its text, and what
+# they return is placed as the user's text is (``{{ note|upper }}`` is still safe).
+TEXT_FILTERS = frozenset(
+    {"capitalize", "center", "indent", "lower", "replace", "title", "trim",
+     "truncate", "upper", "wordwrap"}
+)  # fmt: skip
+
+
+# Filters whose parameters size what they make: x|center(10**9), [1]|slice(10**9).
+SIZING_FILTERS = frozenset({"center", "indent", "slice", "wordwrap"})
+
+
+def _bounded_filter(name: str, function: Any) -> Any:
+    """``function`` with the time budget checked; a sizing filter refusing parameters
+    above :data:`MAX_OUTPUT`, ``format`` refusing such widths; a text filter given a
+    user string working on its text."""
+    skip = 1 if _PassArg.from_obj(function) is None else 2
+    text_filter = name in TEXT_FILTERS
+    sizing = name in SIZING_FILTERS
+
+    @functools.wraps(function)  # keeps Jinja's pass_context marks
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        _check_deadline()
+        if sizing:
+            _check_size(*args[skip:], *kwargs.values())
+        if name == "format" and len(args) >= skip:
+            _check_format(args[skip - 1])
+        value = args[skip - 1] if len(args) >= skip else None
+        if text_filter and isinstance(value, (PyLiteral, PyInt, PyFloat)):
+            args = (*args[: skip - 1], text_of(value), *args[skip:])
+            result = function(*args, **kwargs)
+            if isinstance(value, PyLiteral) and isinstance(result, str):
+                return PyLiteral(result, _name(value))
+            return result  # a number's text holds nothing to escape
+        return function(*args, **kwargs)
+
+    return bounded
+
+
+@jinja2.pass_context
+def docstring_filter(context: Any, value: Any) -> str:
+    """``{{ note|docstring }}``: the text, escaped for the string literal around it."""
+    return printed(text_of(value), "", _name(value), DOCSTRING)
+
+
+@jinja2.pass_context
+def comment_filter(context: Any, value: Any) -> str:
+    """``# {{ note|comment }}``: the text on one line, for a comment."""
+    return printed(text_of(value), "", _name(value), COMMENT)
+
+
+def _name(value: Any) -> str:
+    return getattr(value, "_name", "") if isinstance(value, PyLiteral) else ""
+
+
 class UserBytecodeCache(jinja2.FileSystemBytecodeCache):
     """Compiled templates in ``$XDG_CACHE_HOME/kscaffold`` (``~/.cache/kscaffold``),
     a folder only its user can write; checked each run, or no cache at all.
@@ -81,7 +259,9 @@ class UserBytecodeCache(jinja2.FileSystemBytecodeCache):
     be read or written is compiled again, never an error.
     """
 
-    pattern = "jinja-%s.cache"
+    # The name carries the sandbox's version: code compiled for an earlier sandbox
+    # (without the operator checks of BudgetedSandbox) is never loaded.
+    pattern = "jinja-sandbox2-%s.cache"
 
     @classmethod
     def for_user(
@@ -131,7 +311,7 @@ def environment(
 
     ``kind``: the kind being rendered, whose own folders are searched first.
     """
-    env = ImmutableSandboxedEnvironment(
+    env = BudgetedSandbox(
         loader=ConfinedLoader(roots, builtin, kind),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -143,6 +323,9 @@ def environment(
     )
     # `safe` would let a template turn user text back into raw, unquoted output.
     env.filters.pop("safe", None)
+    env.filters = {name: _bounded_filter(name, f) for name, f in env.filters.items()}
+    env.filters.update(docstring=docstring_filter, comment=comment_filter)
+    env.globals["range"] = _BudgetedRange
     return env
 
 
@@ -163,10 +346,57 @@ def _location(env: jinja2.Environment, exc: BaseException, fallback: str) -> str
     return where
 
 
-def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
-    """Render one template; any failure becomes a TemplateError with file and line."""
+@contextmanager
+def _budget() -> Iterator[None]:
+    """Time the block: past :data:`TIME_BUDGET`, stop it with :class:`OverBudget`."""
+    token = _DEADLINE.set(time.monotonic() + TIME_BUDGET)
+    timer = threading.current_thread() is threading.main_thread() and signal.getitimer(
+        signal.ITIMER_REAL
+    ) == (0.0, 0.0)
+    if timer:
+
+        def stop(signum: int, frame: Any) -> None:
+            raise OverBudget(f"ran past its time budget of {TIME_BUDGET:g} s")
+
+        previous = signal.signal(signal.SIGALRM, stop)
+        signal.setitimer(signal.ITIMER_REAL, TIME_BUDGET)
     try:
-        return env.get_template(template).render(context)
+        yield
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        _DEADLINE.reset(token)
+
+
+def _render_text(env: jinja2.Environment, template: str, context: dict) -> str:
+    chunks, size = [], 0
+    for chunk in env.get_template(template).generate(context):
+        size += len(chunk)
+        if size > MAX_OUTPUT:
+            raise OverBudget(f"renders more than {MAX_OUTPUT} characters")
+        chunks.append(chunk)
+    return "".join(chunks)
+
+
+def render(
+    env: jinja2.Environment,
+    template: str,
+    context: dict[str, Any],
+    target: str | None = None,
+) -> str:
+    """Render one template; any failure becomes a TemplateError with file and line.
+
+    ``target`` (the output's file name; by default the template's, less ``.j2``)
+    says how user values are placed: as Python, TOML or plain text.
+    """
+    target = target or template.removesuffix(".j2")
+    try:
+        with _budget(), placing(template) as placement:
+            text = _render_text(env, template, context)
+        return resolve(text, placement, target)
+    except OverBudget as exc:
+        raise OverBudget(f"{template}: {exc}") from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name!r} not found") from None
     except TemplateError:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from scaffold.errors import TemplateError
 from scaffold.names import Identifier, check_identifier
+from scaffold.placement import code_literal, printed
 
 # Named choice sets a kind's metadata may use instead of spelling out a list.
 # Checked against keras.activations by the test suite. Two are left out: "glu" halves
@@ -47,21 +48,31 @@ class Invalid(ValueError):
 
 
 class PyLiteral:
-    """A user string on its way into a template; it prints as a Python literal."""
+    """A user string on its way into a template.
+
+    It prints as a Python literal; while a file renders (see
+    :mod:`scaffold.placement`) it prints as a sentinel that is then replaced by the
+    text written for where it landed: a literal in code, escaped text in a string,
+    one line in a comment.
+    """
 
     # Private: Jinja's sandbox refuses attributes starting with "_", so a template
     # can compare the text but never reach it unquoted.
-    __slots__ = ("_value",)
+    __slots__ = ("_name", "_value")
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, name: str = "") -> None:
         self._value = value
+        self._name = name
 
-    def __str__(self) -> str:
+    def _literal(self) -> str:
         text = repr(self._value)
         if text.startswith("'") and '"' not in self._value:
             # Black's preferred quotes: output Black leaves alone costs one pass, not two.
             text = '"' + text[1:-1] + '"'  # no quote of either kind inside
         return text
+
+    def __str__(self) -> str:
+        return printed(self._value, self._literal(), self._name)
 
     __repr__ = __str__
 
@@ -72,6 +83,35 @@ class PyLiteral:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+class PyInt(int):
+    """A user's integer: a number to templates; printed as :class:`PyLiteral` is,
+    a negative one in brackets in code (``(-5) ** 2``)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return printed(int.__repr__(self), code_literal(int(self)))
+
+
+class PyFloat(float):
+    """A user's float, printed as :class:`PyInt` is."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return printed(float.__repr__(self), code_literal(float(self)))
+
+
+def text_of(value: Any) -> str:
+    """The text of any template value, as the ``docstring`` and ``comment`` filters
+    take it: a user string as typed, a number as Python writes it."""
+    if isinstance(value, PyLiteral):
+        return value._value
+    if isinstance(value, (PyInt, PyFloat)):
+        return type(value).__mro__[1].__repr__(value)
+    return str(value)
 
 
 def parse_int(item: Any) -> int:
@@ -176,6 +216,9 @@ class IntType(Bounded):
     def convert(self, raw: Any) -> int:
         return parse_int(raw)
 
+    def template_value(self, value: int) -> PyInt:
+        return PyInt(value)
+
 
 class FloatType(Bounded):
     name = "float"
@@ -192,18 +235,24 @@ class FloatType(Bounded):
             raise Invalid(raw)
         return value + 0.0  # -0.0 becomes 0.0
 
+    def template_value(self, value: float) -> PyFloat:
+        return PyFloat(value)
+
 
 class IntListType(Bounded):
     name = "int_list"
     native = (list,)
-    keys = Bounded.keys | {"min_items"}
+    keys = Bounded.keys | {"min_items", "max_items"}
 
     def __init__(self, spec: Mapping[str, Any], where: str) -> None:
         super().__init__(spec, where)
-        value = spec.get("min_items", 0)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise TemplateError(f"{where}: min_items must be a non-negative integer")
-        self.min_items = value
+        for key, unset in (("min_items", 0), ("max_items", None)):
+            value = spec.get(key, unset)
+            if value is not unset and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise TemplateError(f"{where}: {key} must be a non-negative integer")
+            setattr(self, key, value)
 
     def convert(self, raw: Any) -> tuple[int, ...]:
         if isinstance(raw, str) and not raw.strip():
@@ -212,14 +261,17 @@ class IntListType(Bounded):
         return tuple(parse_int(item) for item in items)
 
     def check(self, value: tuple[int, ...], option: str) -> None:
-        if len(value) < self.min_items or not all(map(self.within, value)):
+        too_many = self.max_items is not None and len(value) > self.max_items
+        if len(value) < self.min_items or too_many or not all(map(self.within, value)):
             raise Invalid(value)
 
     def expected(self) -> str:
-        least = f"at least {self.min_items} " if self.min_items else ""
+        counts = [f"at least {self.min_items}"] if self.min_items else []
+        if self.max_items is not None:
+            counts.append(f"at most {self.max_items}")
         limits = self.limits()
-        return f"{least}comma-separated integers" + (
-            f", each {limits}" if limits else ""
+        return (" and ".join(counts) + " " if counts else "") + (
+            "comma-separated integers" + (f", each {limits}" if limits else "")
         )
 
     def text(self, value: tuple[int, ...]) -> str:
@@ -269,7 +321,11 @@ class ChoiceType(VarType):
             raise Invalid(value)
 
     def expected(self) -> str:
-        return "one of " + ", ".join(self.choices)
+        # One line, whatever the kind declares: a choice with a comma, a line break
+        # or another unprintable character is quoted.
+        return "one of " + ", ".join(
+            c if c.isprintable() and "," not in c else repr(c) for c in self.choices
+        )
 
     def template_value(self, value: str) -> PyLiteral:
         return PyLiteral(value)

@@ -1,9 +1,11 @@
 """A kind's template variables: declared in its metadata, typed by :mod:`scaffold.types`.
 
-Values reach templates only through :func:`safe_value`: numbers, booleans and integer
-tuples as themselves, checked identifiers as :class:`~scaffold.names.Identifier`,
-every other string wrapped in :class:`~scaffold.types.PyLiteral`, whose text is its
-``repr``. A template therefore cannot paste raw user text into code.
+Values reach templates only through :func:`safe_value`: booleans and integer tuples
+as themselves, numbers as :class:`~scaffold.types.PyInt`/``PyFloat``, checked
+identifiers as :class:`~scaffold.names.Identifier`, every other string wrapped in
+:class:`~scaffold.types.PyLiteral`. :mod:`scaffold.placement` writes each for the
+place it lands in (a literal in code, escaped text in a string, one line in a
+comment), so a template cannot paste raw user text anywhere.
 """
 
 from __future__ import annotations
@@ -55,9 +57,9 @@ class Variable(NamedTuple):
         try:
             value = self.type.convert(raw)
             self.type.check(value, self.option)
-        except (Invalid, ValueError, TypeError, OverflowError):
+        except (Invalid, ValueError, TypeError, OverflowError, RecursionError):
             raise UsageError(
-                f"{self.option} {raw!r} is not valid: expected {self.expected()}"
+                f"{self.option} {_quoted(raw)} is not valid: expected {self.expected()}"
             ) from None
         return value
 
@@ -70,9 +72,21 @@ class Variable(NamedTuple):
         return "-" if self.default is None else self.type.text(self.default)
 
 
+def _quoted(raw: Any) -> str:
+    """``raw`` as a message quotes it; a metadata value nested too deeply to print
+    (``[[[[...]]]]``) is named by its type."""
+    try:
+        return repr(raw)
+    except (RecursionError, ValueError):
+        return f"(a {type(raw).__name__} nested too deeply)"
+
+
 def safe_value(variable: Variable, value: Any) -> Any:
     """The form in which a validated value is handed to templates."""
-    return None if value is None else variable.type.template_value(value)
+    if value is None:
+        return None
+    safe = variable.type.template_value(value)
+    return PyLiteral(value, variable.name) if isinstance(safe, PyLiteral) else safe
 
 
 def _link(spec: dict[str, Any], key: str, where: str) -> str | None:
@@ -106,7 +120,9 @@ def variable_from_metadata(name: str, spec: dict[str, Any], source: str) -> Vari
         not isinstance(default, type_class.native)
         or (isinstance(default, bool) and type_name != "bool")
     ):
-        raise TemplateError(f"{where}: default {default!r} is not of type {type_name}")
+        raise TemplateError(
+            f"{where}: default {_quoted(default)} is not of type {type_name}"
+        )
     variable = Variable(
         name=name,
         type=variable_type,

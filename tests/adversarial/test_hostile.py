@@ -58,10 +58,6 @@ def pyproject(text: str):
 
 
 NEW = ["new", "sequential", "Net"]
-OTHER_BRANCH = pytest.mark.xfail(
-    strict=True, reason="kind.toml parsing is hardened on another branch of issue 10"
-)
-
 # (setup(root), arguments, environment): each must be refused.
 REFUSED = {
     "tool = 5": (pyproject("tool = 5"), NEW, {}),
@@ -150,17 +146,15 @@ REFUSED = {
         ["new", "tiny", "Foo", "--templates", "t"],
         {},
     ),
-    "kind.toml default of 5,000 digits": pytest.param(
+    "kind.toml default of 5,000 digits": (
         lambda root: kind(root / "t", f"x = {BIG}\n"),
         ["new", "tiny", "Foo", "--templates", "t"],
         {},
-        marks=OTHER_BRANCH,
     ),
-    "kind.toml nested too deeply": pytest.param(
+    "kind.toml nested too deeply": (
         lambda root: kind(root / "t", f"x = {DEEP}\n"),
         ["new", "tiny", "Foo", "--templates", "t"],
         {},
-        marks=OTHER_BRANCH,
     ),
     "kind.toml default = 1e309": (
         lambda root: kind(
