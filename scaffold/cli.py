@@ -609,7 +609,7 @@ def destroy(targets: tuple[str, ...], force: bool, dry_run: bool) -> None:
     FILE: a recorded file (a model brings its test); NAME: a model's class or module
     name (the model and its test). Edited files are listed and kept unless --force.
     """
-    from scaffold.update import destroy as destroy_files
+    from scaffold.destroy import destroy as destroy_files
 
     result = destroy_files(targets, force=force, dry_run=dry_run)
     for path in result.removed:

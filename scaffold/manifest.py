@@ -311,3 +311,12 @@ def write_recorded(targets: list[Target], root: Path, records: list[tuple[str, s
     everything = targets + plan(root, records, force=True)
     write(everything)
     return everything
+
+
+def tests_of(manifest: Manifest, model: Entry) -> list[Entry]:
+    """The recorded tests of the model ``model``."""
+    return [
+        e
+        for e in manifest.entries.values()
+        if e.role == TEST and e.kind == model.kind and e.name == model.name
+    ]

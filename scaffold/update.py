@@ -15,9 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from scaffold.errors import ManifestError, ScaffoldError, UsageError
-from scaffold.formatting import black_mode
 from scaffold.manifest import (
-    BASE,
     MANIFEST,
     MODEL,
     PROJECT,
@@ -31,15 +29,16 @@ from scaffold.manifest import (
     relative_to,
     sha256,
     template_dirs,
+    tests_of,
     write_recorded,
 )
+from scaffold.merging import formatted, has_conflicts, lines, merge
 from scaffold.names import class_and_module
 from scaffold.workspace import Workspace, resolve
-from scaffold.writer import plan, write
+from scaffold.writer import plan
 
 # Folders never searched for a moved file.
 SKIPPED = frozenset({"__pycache__", "node_modules", "venv", "build", "dist"})
-CONFLICT_START, CONFLICT_END = "<<<<<<< ", ">>>>>>> "
 
 
 def manifest_at(start: Path) -> Manifest:
@@ -239,13 +238,6 @@ def read_text(path: Path) -> str:
         ) from None
 
 
-def has_conflicts(text: str) -> bool:
-    lines = text.splitlines()
-    return any(line.startswith(CONFLICT_START) for line in lines) and any(
-        line.startswith(CONFLICT_END) for line in lines
-    )
-
-
 def state_of(manifest: Manifest, entry: Entry) -> tuple[str, Path | None]:
     """``entry``'s file on disk: its state and where it is (None when missing)."""
     path = manifest.root / entry.path
@@ -335,69 +327,6 @@ def table(rows: Sequence[Row]) -> str:
     )
 
 
-# --- merging -------------------------------------------------------------------------
-
-
-def _lines(text: str) -> list[str]:
-    """Lines for the merge: LF newlines, the last line ended too."""
-    text = text.replace("\r\n", "\n")
-    if text and not text.endswith("\n"):
-        text += "\n"
-    return text.splitlines(keepends=True)
-
-
-class Merged(NamedTuple):
-    text: str
-    conflicts: int
-
-
-def merge(base: str, ours: str, theirs: str, label: str) -> Merged:
-    """Three-way merge: the user's changes (base -> ours) and kscaffold's (base ->
-    theirs). Where both changed the same lines, diff3-style markers hold ours, the
-    base and theirs, so no line is lost."""
-    if ours == base or ours == theirs:
-        return Merged(theirs, 0)
-    if theirs == base:
-        return Merged(ours, 0)
-    import merge3  # GPL-2.0-or-later (Breezy's merge), a separate dependency
-
-    merger = merge3.Merge3(_lines(base), _lines(ours), _lines(theirs))
-    conflicts = sum(group[0] == "conflict" for group in merger.merge_groups())
-    text = "".join(
-        merger.merge_lines(
-            name_a=f"yours ({label})",
-            name_b="kscaffold (updated)",
-            name_base="kscaffold (as written before)",
-            base_marker="|||||||",
-        )
-    )
-    return Merged(text, conflicts)
-
-
-def _black_clean(text: str, mode) -> bool:
-    import black
-
-    try:
-        return black.format_str(text, mode=mode) == text
-    except black.InvalidInput:
-        return False
-
-
-def formatted(merged: str, ours: str, theirs: str, path: Path):
-    """Black-format a merge that parses when the user's file was Black-clean."""
-    if merged in (ours, theirs) or path.suffix != ".py":
-        return merged
-    import black
-
-    mode = black_mode(path.parent)
-    if not _black_clean(ours, mode):
-        return merged
-    try:
-        return black.format_str(merged, mode=mode)
-    except black.InvalidInput:
-        return merged
-
-
 # --- update --------------------------------------------------------------------------
 
 
@@ -428,8 +357,8 @@ class FileUpdate(NamedTuple):
         name = relative_to(root, self.path)
         return "".join(
             difflib.unified_diff(
-                _lines(self.ours),
-                _lines(self.text),
+                lines(self.ours),
+                lines(self.text),
                 fromfile=f"a/{name}",
                 tofile=f"b/{name}",
             )
@@ -503,7 +432,7 @@ def update(
         entries = {e.path: e for e in select(manifest, files)}
         for entry in list(entries.values()):  # a model brings its test along
             if entry.role == MODEL:
-                entries.update((t.path, t) for t in _tests_of(manifest, entry))
+                entries.update((t.path, t) for t in tests_of(manifest, entry))
         selected = [(entries[path], None) for path in sorted(entries)]
 
     used_changes: set[str] = set()
@@ -657,106 +586,3 @@ def _class_in(text: str, file: Path) -> str:
 
 
 # --- destroy -------------------------------------------------------------------------
-
-
-class DestroyResult(NamedTuple):
-    root: Path
-    removed: list[str]  # recorded paths removed (or gone already)
-    kept: list[str]  # edited files left in place
-
-
-def destroy(
-    selectors: Sequence[str],
-    *,
-    cwd: Path | None = None,
-    force: bool = False,
-    dry_run: bool = False,
-) -> DestroyResult:
-    """``kscaffold destroy``: remove recorded files unchanged since written.
-
-    A selector is a recorded file, or a class or module name (its model and test).
-    A model file brings its test along. Edited files are kept unless ``force``;
-    nothing the manifest does not list is ever touched.
-    """
-    cwd = cwd or Path.cwd()
-    if not selectors:
-        raise UsageError(
-            "name the files, or the model (class or module name), to destroy"
-        )
-    paths = [cwd / s for s in selectors if _looks_like_path(s, cwd)]
-    manifest = manifest_at(paths[0].parent if paths else cwd)
-    root = manifest.root
-    chosen: dict[str, Entry] = {}
-    for selector in selectors:
-        if _looks_like_path(selector, cwd):
-            relative = relative_to(root, cwd / selector)
-            entry = manifest.entries.get(relative)
-            if entry is None:
-                raise UsageError(
-                    f"{selector!r} is not a file kscaffold recorded; destroy removes "
-                    "only those"
-                )
-            found = [entry]
-            if entry.role == MODEL:
-                found += _tests_of(manifest, entry)
-        else:
-            found = [
-                e
-                for e in manifest.entries.values()
-                if e.role in (MODEL, TEST)
-                and selector in (e.name, class_and_module(e.name)[1])
-            ]
-            if not found:
-                raise UsageError(f"no recorded model is called {selector!r}")
-        chosen.update((e.path, e) for e in found)
-    removed, kept = [], []
-    for path in sorted(chosen):
-        entry = chosen[path]
-        file = root / path
-        if file.is_file() and sha256(read_text(file)) != entry.sha256 and not force:
-            kept.append(path)
-        else:
-            removed.append(path)
-    if removed and not dry_run:
-        for path in removed:
-            del manifest.entries[path]
-        # The manifest first: a file that cannot be removed then is merely unknown.
-        write(plan(root, [(MANIFEST, manifest.text())], force=True))
-        for path in removed:
-            for gone in (root / path, root / base_path(path)):
-                try:
-                    gone.unlink(missing_ok=True)
-                except OSError as exc:
-                    raise ScaffoldError(
-                        f"cannot remove {str(gone)!r}: {exc.strerror or exc}"
-                    ) from None
-            _prune(root / base_path(path), root / BASE)
-    return DestroyResult(root, removed, kept)
-
-
-def _prune(removed: Path, top: Path) -> None:
-    """Remove the folders left empty above ``removed``, up to ``top``."""
-    for folder in removed.parents:
-        if folder == top or not folder.is_relative_to(top):
-            return
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-
-
-def _tests_of(manifest: Manifest, model: Entry) -> list[Entry]:
-    return [
-        e
-        for e in manifest.entries.values()
-        if e.role == TEST and e.kind == model.kind and e.name == model.name
-    ]
-
-
-def _looks_like_path(selector: str, cwd: Path) -> bool:
-    return (
-        "/" in selector
-        or os.sep in selector
-        or selector.endswith(".py")
-        or (cwd / selector).is_file()
-    )

@@ -23,8 +23,9 @@ from scaffold.backend import default_backend
 from scaffold.cli import cli
 from scaffold.generate import new
 from scaffold.manifest import MANIFEST, base_path
+from scaffold.merging import merge
 from scaffold.sources import builtin_templates
-from scaffold.update import merge, update
+from scaffold.update import update
 from tests.conftest import run_ok, tree
 
 # Each example of the first two renders and Black-formats a model (~0.3 s on 2 busy
