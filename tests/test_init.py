@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from scaffold.cli import cli
+from scaffold.manifest import base_path
 from tests.conftest import run_ok as run
 from tests.conftest import run_pytest, tree
 
@@ -37,7 +38,7 @@ def test_init_creates_the_project(runner, tmp_path):
     ]  # fmt: skip
     # Each file is recorded, with its exact text (see test_update.py).
     records = [".kscaffold/manifest.json"] + [
-        f".kscaffold/base/{p}.base" for p in project
+        base_path(p) for p in project
     ]
     assert sorted(tree(tmp_path / "demo-app")) == sorted(project + records)
     pyproject = (tmp_path / "demo-app" / "pyproject.toml").read_text()
