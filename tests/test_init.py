@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -213,54 +214,71 @@ def test_new_inside_the_project_registers_the_model_and_its_test_passes(project)
     pytest.importorskip("keras")
     assert (project / "demo" / "models" / "deep.py").is_file()
     assert (project / "tests" / "test_deep.py").is_file()
-    listed = run(
-        sys.executable,
-        "-c",
-        "from demo import models; print(*models.available())",
-        cwd=project,
-        env=project_env(project),
-    )
-    assert listed.stdout.split() == ["Deep", "Gate", "Regressor"]
     tests = run_pytest(
+        "-rA",  # a line per passed test, with its parameter
         "tests/test_deep.py",
         "tests/test_train.py",
         cwd=project,
         env=project_env(project),
     )
-    # test_deep.py: 2 tests; test_train.py: one per registered model.
+    # test_deep.py: 2 tests; test_train.py: one per model the registry lists.
     assert "5 passed" in tests.stdout, tests.stdout
-
-
-def trained_weights(project: Path, *outputs: Path) -> list[list]:
-    """The trainable weights of each ``output/model.keras``, loaded in one process."""
-    paths = [str(output / "model.keras") for output in outputs]
-    code = (
-        "import json, keras, numpy as np\n"
-        "from demo import models\n"
-        "models.available()  # imports the model modules, registering their classes\n"
-        f"paths = {paths!r}\n"
-        "print(json.dumps([[np.asarray(w).tolist() for w in\n"
-        "    keras.saving.load_model(p).trainable_weights] for p in paths]))\n"
+    trained = re.findall(
+        r"PASSED tests/test_train.py::test_train_writes_a_model_that_loads\[(\w+)\]",
+        tests.stdout,
     )
-    out = run(sys.executable, "-c", code, cwd=project, env=project_env(project))
+    assert trained == ["Deep", "Gate", "Regressor"], tests.stdout
+
+
+# Runs of train.py (`argv` lists), then the trainable weights of each saved model.keras,
+# all in one process: TensorFlow starts once. A mirrored run over split CPUs goes first
+# (the split must happen before TensorFlow starts); the runs after it that name no
+# strategy train on one device (one replica) as in a process of their own.
+TRAIN_AND_LOAD = """
+import json, sys
+import numpy as np
+runs, paths = json.loads(sys.argv[1])
+from demo import train
+for argv in runs:
+    train.main(argv)
+import keras
+print(json.dumps([[np.asarray(w).tolist() for w in
+    keras.saving.load_model(p).trainable_weights] for p in paths]))
+"""
+
+
+def train_and_load(project: Path, runs: list[list[str]], *outputs: Path):
+    """Run train.py with each of ``runs``, then load each ``output/model.keras``, all
+    in one process: the summary train.py printed for each run, and the trainable
+    weights of each model."""
     import numpy as np
 
-    loaded = json.loads(out.stdout.strip().splitlines()[-1])
-    return [[np.asarray(w) for w in weights] for weights in loaded]
+    paths = [str(output / "model.keras") for output in outputs]
+    out = run(
+        sys.executable,
+        "-c",
+        TRAIN_AND_LOAD,
+        json.dumps([runs, paths]),
+        cwd=project,
+        env=project_env(project),
+    )
+    *summaries, loaded = out.stdout.strip().splitlines()
+    assert len(summaries) == len(runs), out.stdout
+    return [json.loads(summary) for summary in summaries], [
+        [np.asarray(w) for w in weights] for weights in json.loads(loaded)
+    ]
 
 
-def train_command(model: str, output: Path, *extra: str) -> list[str]:
+def train_args(model: str, output: Path, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "demo.train", "--model", model, "--epochs", "2",
+        "--model", model, "--epochs", "2",
         "--samples", "256", "--batch-size", "32", "--validation-split", "0.25",
         "--no-shuffle", "--verbose", "0", "--output", str(output), *extra,
     ]  # fmt: skip
 
 
-def train(project: Path, output: Path, model: str, *extra: str):
-    return run(
-        *train_command(model, output, *extra), cwd=project, env=project_env(project)
-    )
+def train_command(model: str, output: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "demo.train", *train_args(model, output, *extra)]
 
 
 @pytest.mark.slow
@@ -270,11 +288,15 @@ def test_mirrored_matches_one_device(project, tmp_path, model):
     pytest.importorskip("keras")
     import numpy as np
 
-    train(project, tmp_path / "one", model)
-    train(
-        project, tmp_path / "two", model, "--strategy", "mirrored", "--cpu-devices", "2"
+    mirrored = ["--strategy", "mirrored", "--cpu-devices", "2"]
+    runs = [
+        train_args(model, tmp_path / "two", *mirrored),
+        train_args(model, tmp_path / "one"),
+    ]
+    summaries, (one, two) = train_and_load(
+        project, runs, tmp_path / "one", tmp_path / "two"
     )
-    one, two = trained_weights(project, tmp_path / "one", tmp_path / "two")
+    assert [s["replicas"] for s in summaries] == [2, 1]
     diff = max(float(np.abs(a - b).max()) for a, b in zip(one, two))
     print(f"MEASURED mirrored vs one device, {model}: {diff:.3g}")
     # Measured 7.5e-9 to 4.5e-8 (float32 sums in another order); 1e-6 leaves room.
@@ -318,13 +340,16 @@ def test_two_workers_train_together_to_identical_weights(project, tmp_path):
         assert worker.returncode == 0, err[-3000:]
     summaries = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
     assert [s["replicas"] for s in summaries] == [2, 2]
-    chief, other = trained_weights(
-        project, tmp_path / "run", tmp_path / "run" / "worker-1"
-    )
-    assert all(np.array_equal(a, b) for a, b in zip(chief, other))
     # ...and the pair took the same steps as one device with the same global batch.
-    train(project, tmp_path / "one", "Regressor")
-    [one] = trained_weights(project, tmp_path / "one")
+    [single], (chief, other, one) = train_and_load(
+        project,
+        [train_args("Regressor", tmp_path / "one")],
+        tmp_path / "run",
+        tmp_path / "run" / "worker-1",
+        tmp_path / "one",
+    )
+    assert single["replicas"] == 1
+    assert all(np.array_equal(a, b) for a, b in zip(chief, other))
     diff = max(float(np.abs(a - b).max()) for a, b in zip(one, chief))
     print(f"MEASURED two workers vs one device: {diff:.3g}")
     assert diff <= 1e-6
@@ -341,7 +366,10 @@ def test_fresh_venv_installs_the_project_and_its_tests_pass(tmp_path):
     env = {
         k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")
     }
-    run(str(venv / "bin" / "pip"), "install", "-q", "-e", ".", cwd=project, env=env)
+    # --no-compile: no .pyc for all of TensorFlow up front (most of the install's CPU
+    # time); Python compiles what the tests import as they import it.
+    pip = [str(venv / "bin" / "pip"), "install", "-q", "--no-compile"]
+    run(*pip, "-e", ".", cwd=project, env=env)
     tests = run(
         str(venv / "bin" / "python"),
         "-m",
@@ -370,7 +398,7 @@ def test_train_reads_npz_and_csv_data(project, tmp_path):
     rows = np.column_stack([x, condition, y])
     np.savetxt(tmp_path / "data.csv", rows, delimiter=",", header=header, comments="")
 
-    outputs = []
+    outputs, runs = [], []
     for model, data, extra in [
         ("Regressor", "data.npz", []),
         ("Gate", "data.npz", []),
@@ -378,9 +406,12 @@ def test_train_reads_npz_and_csv_data(project, tmp_path):
         ("Gate", "data.csv", ["--target", "target", "--condition", "gate"]),
     ]:
         outputs.append(tmp_path / f"{model}-{data}")
-        train(project, outputs[-1], model, "--data", str(tmp_path / data), *extra)
+        runs.append(
+            train_args(model, outputs[-1], "--data", str(tmp_path / data), *extra)
+        )
     # Each model was built for the file's 3 features (the first kernel's input size).
-    assert [w[0].shape[0] for w in trained_weights(project, *outputs)] == [3, 3, 3, 3]
+    _, weights = train_and_load(project, runs, *outputs)
+    assert [w[0].shape[0] for w in weights] == [3, 3, 3, 3]
 
 
 # --- every family of model: supervised, recurrent (stateful or not), GAN ----------------
