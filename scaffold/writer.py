@@ -77,13 +77,13 @@ def _check(destination: Path, relative: str, text: str, force: bool) -> Target:
     blocked = next((f for f in path.parents if f.exists() and not f.is_dir()), None)
     if blocked is not None:
         raise WriteError(f"cannot write {str(path)!r}: {str(blocked)!r} is a file")
-    if path.is_symlink() or (path.exists() and not path.is_file()):
+    exists = path.exists()
+    if path.is_symlink() or (exists and not path.is_file()):
         raise WriteError(f"refusing to replace {str(path)!r}: not a regular file")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise WriteError(f"cannot write {str(path)!r}: {exc.reason}") from None
-    exists = path.exists()
     if exists and not force:
         raise TargetExistsError(
             f"{str(path)!r} already exists; use --force to overwrite it"
@@ -239,7 +239,7 @@ def write(targets: list[Target]) -> None:
                 journal.create(target.path, target.text)
     except BaseException as exc:
         journal.undo()
-        if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):
+        if isinstance(exc, OSError):
             raise _failure(exc, current) from None
         raise
     journal.finish()

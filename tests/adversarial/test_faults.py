@@ -229,3 +229,12 @@ def test_a_file_that_appears_after_the_check_is_never_replaced(
     assert "appeared while writing" in result.output
     assert "Traceback" not in result.output
     assert state(dest) == state(expected_folder)
+
+
+def test_a_file_where_a_folder_goes_appearing_after_the_check(tmp_path):
+    """The folder cannot be made: one error naming it, and nothing left."""
+    targets = scaffold.writer.plan(tmp_path, [("sub/a.py", "x\n")], force=False)
+    (tmp_path / "sub").write_text("mine\n")
+    with pytest.raises(WriteError, match="sub': File exists"):
+        scaffold.writer.write(targets)
+    assert state(tmp_path) == {"sub": (b"mine\n", state(tmp_path)["sub"][1])}
