@@ -204,10 +204,9 @@ def init(
             raise UsageError(f"two files of the project would be {relative!r}")
     # Every refusal (a folder or a symlink where a file goes) comes before any write.
     targets = plan(path, files, force=True)
-    manifest = Manifest.load(path.resolve()) if not fresh else Manifest(path)
-    manifest.entries.update((entry.path, entry) for entry in entries)
-    records = manifest.records(
-        {entry.path: text for entry, (_, text) in zip(entries, files)}
+    # A fresh folder has no manifest yet: loading it gives an empty one.
+    records = Manifest.load(path.resolve()).record(
+        zip(entries, (text for _, text in files))
     )
     if fresh:
         write_tree(path, files + records)

@@ -407,9 +407,5 @@ def new(
 
 def record_and_write(targets: list[Target], root: Path, entries: list[Entry]) -> None:
     """Write ``targets`` and, in the same write, their manifest entries and base texts."""
-    manifest = Manifest.load(root)
-    bases = {}
-    for target, entry in zip(targets, entries):
-        manifest.entries[entry.path] = entry
-        bases[entry.path] = target.text
-    write_recorded(targets, root, manifest.records(bases))
+    records = Manifest.load(root).record(zip(entries, (t.text for t in targets)))
+    write_recorded(targets, root, records)

@@ -212,6 +212,15 @@ class Manifest:
                 f"{exc.strerror if isinstance(exc, OSError) else exc}"
             ) from None
 
+    def record(self, written: Iterable[tuple[Entry, str]]) -> list[tuple[str, str]]:
+        """Add each entry, with the exact text written for it; return the files that
+        record them (see :meth:`records`)."""
+        bases = {}
+        for entry, text in written:
+            self.entries[entry.path] = entry
+            bases[entry.path] = text
+        return self.records(bases)
+
     def records(self, bases: Mapping[str, str]) -> list[tuple[str, str]]:
         """The files that record this manifest: each new base text, then the manifest."""
         return [(base_path(path), text) for path, text in sorted(bases.items())] + [

@@ -492,8 +492,7 @@ def update(
         ]
         for f in changed:
             manifest.entries.pop(f.old.path, None)
-            manifest.entries[f.new.path] = f.new
-        records = manifest.records({f.new.path: f.base for f in changed})
+        records = manifest.record((f.new, f.base) for f in changed)
         write_recorded(targets, root, records)
         for f in changed:
             if f.moved:
@@ -559,8 +558,7 @@ def adopt(
         dirs=template_dirs(templates or (), root),
     )
     if not dry_run:
-        manifest.entries[entry.path] = entry
-        write_recorded([], root, manifest.records({entry.path: text}))
+        write_recorded([], root, manifest.record([(entry, text)]))
     return UpdateResult(root, [], [], [entry])
 
 
