@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
+
+from scaffold.errors import UsageError
 
 DEFAULT = "tensorflow"
 
@@ -33,3 +36,52 @@ def default_backend(environ: Mapping[str, str] = os.environ) -> str:
         return DEFAULT
     backend = config.get("backend") if isinstance(config, dict) else None
     return backend.strip() if isinstance(backend, str) and backend.strip() else DEFAULT
+
+
+# The backends kscaffold writes for, in the order help lists them.
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def checked(value: str, where: str, hint: str = "") -> str:
+    """``value`` if kscaffold writes for that backend, else a UsageError naming it."""
+    if value not in BACKENDS:
+        raise UsageError(
+            f"{where} {value!r} is not a backend kscaffold writes for: expected one of "
+            + ", ".join(BACKENDS)
+            + hint
+        )
+    return value
+
+
+def project_backend(start: Path) -> str | None:
+    """``[tool.kscaffold] backend`` of the pyproject.toml nearest ``start``, if set."""
+    from scaffold.project import nearest_pyproject, tool_table
+
+    pyproject = nearest_pyproject(start)
+    if pyproject is None:
+        return None
+    value = tool_table(pyproject, "kscaffold").get("backend")
+    if value is None:
+        return None
+    where = f"{str(pyproject)!r}: [tool.kscaffold] backend"
+    if not isinstance(value, str):
+        raise UsageError(f"{where} must be a string, not {value!r}")
+    return checked(value, where)
+
+
+def choose_backend(
+    given: str | None, start: Path, environ: Mapping[str, str] = os.environ
+) -> str:
+    """The backend a new file is written for: ``--backend``, else the project's
+    ``[tool.kscaffold] backend``, else what Keras itself would use here."""
+    if given is not None:
+        return checked(given, "--backend")
+    from_project = project_backend(start)
+    if from_project is not None:
+        return from_project
+    chosen = default_backend(environ)
+    if "KERAS_BACKEND" in environ and environ["KERAS_BACKEND"].strip():
+        where = "KERAS_BACKEND"
+    else:
+        where = "the backend in keras.json"
+    return checked(chosen, where, " (or give --backend)")

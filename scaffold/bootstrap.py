@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from scaffold.backend import choose_backend
 from scaffold.errors import TargetExistsError, UsageError, WriteError
 from scaffold.formatting import black_mode
 from scaffold.generate import (
@@ -56,15 +57,18 @@ def render_layout(
     workspace: Workspace,
     package: str,
     specs: Sequence[tuple[str, str]],
+    backend: str,
     used: Used | None = None,
 ) -> list[tuple[str, str]]:
-    """The project's own files (``_project``) for ``package`` and its models."""
+    """The project's own files (``_project``) for ``package`` and its models, on
+    ``backend``."""
     layout = workspace.catalog.layout(LAYOUT)
     context = {v.name: safe_value(v, package) for v in layout.variables}
     context["models"] = [
         dict(zip(("class_name", "module"), class_and_module(class_name)))
         for _, class_name in specs
     ]
+    context["backend"] = backend
     mode = black_mode(workspace.destination)
     return render_outputs(workspace.sources, LAYOUT, layout.files, context, mode, used)
 
@@ -76,6 +80,7 @@ def render_project(
     models: Sequence[str],
     values: Mapping[str, Any],
     assignments: Sequence[str],
+    backend: str,
 ) -> tuple[list[tuple[str, str]], list[Entry]]:
     """Every file of the project at ``workspace.destination``, rendered and formatted,
     and the manifest entry of each (same order)."""
@@ -102,11 +107,23 @@ def render_project(
     for kind_name, class_name in specs:
         kind = kinds[kind_name]
         own = {k: v for k, v in values.items() if k in {v.name for v in kind.variables}}
-        recipe = {"root": root, "kind": kind, "name": class_name, "raw": own}
+        recipe = {
+            "root": root,
+            "kind": kind,
+            "name": class_name,
+            "raw": own,
+            "backend": backend,
+        }
         models_dir = path / package / "models"
         used: Used = {}
         rendered = render_files(
-            kind, class_name, own, sources=sources, destination=models_dir, used=used
+            kind,
+            class_name,
+            own,
+            sources=sources,
+            destination=models_dir,
+            backend=backend,
+            used=used,
         )
         files += [(f"{package}/models/{relative}", text) for relative, text in rendered]
         entries += kind_entries(
@@ -125,6 +142,7 @@ def render_project(
             import_from=import_from,
             sources=sources,
             destination=path / "tests",
+            backend=backend,
             used=used,
         )
         files.append((f"tests/{test[0]}", test[1]))
@@ -140,7 +158,7 @@ def render_project(
         )
 
     used = {}
-    layout = render_layout(workspace, package, specs, used)
+    layout = render_layout(workspace, package, specs, backend, used)
     files += layout
     variables = workspace.catalog.layout(LAYOUT).variables
     for relative, text in layout:
@@ -155,6 +173,7 @@ def render_project(
                 variables=variables,
                 values={"package": package},
                 given=["package"],
+                backend=backend,
                 read=used[relative],
                 sources=sources,
                 folder=path,
@@ -175,6 +194,7 @@ def init(
     force: bool = False,
     template_dirs: Sequence[str | Path] = (),
     previous: Workspace | None = None,
+    backend: str | None = None,
 ) -> list[Target]:
     """Create the project at ``path``; return what was written.
 
@@ -182,6 +202,7 @@ def init(
     project has in common with it (the CLI names them). Everything is checked before
     anything is written; a new (or empty) ``path`` is made in one step (see
     :func:`scaffold.writer.write_tree`), so a failure leaves no partial project.
+    ``backend``: ``--backend``; without it, see :func:`scaffold.backend.choose_backend`.
     """
     if path.exists() and not path.is_dir():
         raise WriteError(f"{str(path)!r} exists and is not a directory")
@@ -197,6 +218,7 @@ def init(
         models=models,
         values=values or {},
         assignments=assignments,
+        backend=choose_backend(backend, path),
     )
     relatives = [relative for relative, _ in files]
     for relative in relatives:

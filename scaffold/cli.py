@@ -95,9 +95,22 @@ def _option(variable: Variable) -> click.Option:
     )
 
 
+BACKEND_HELP = (
+    "The Keras backend the code is for: tensorflow, jax or torch "
+    "[default: [tool.kscaffold] backend, else KERAS_BACKEND, else keras.json's, "
+    "else tensorflow]."
+)
+
+
+def backend_option() -> click.Option:
+    """``--backend``: checked by the core, so a bad value is one line naming it."""
+    return click.Option(["--backend"], default=None, metavar="NAME", help=BACKEND_HELP)
+
+
 def _new_options() -> list[click.Parameter]:
     """The options every ``kscaffold new KIND`` has besides the kind's variables."""
     return [
+        backend_option(),
         click.Option(
             ["--set", "assignments"],
             multiple=True,
@@ -141,6 +154,7 @@ def _kind_command(kind: Kind) -> click.Command:
         verify: bool,
         output: str | None,
         templates: tuple[str, ...],
+        backend: str | None,
         **values: Any,
     ):
         # The kind was found from an early reading of -o and --templates; reused
@@ -162,6 +176,7 @@ def _kind_command(kind: Kind) -> click.Command:
             stdout=stdout,
             with_test=with_test,
             verify=verify,
+            backend=backend,
         )
         if plan.report:
             click.echo(plan.report, nl=False, err=True)
@@ -385,6 +400,7 @@ class ModelOptionsCommand(click.Command):
     help="A model option, for every model whose kind has it (repeatable).",
 )
 @templates_option
+@click.option("--backend", metavar="NAME", help=BACKEND_HELP)
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
 def init(
     path: str,
@@ -392,6 +408,7 @@ def init(
     models: tuple[str, ...],
     assignments: tuple[str, ...],
     templates: tuple[str, ...],
+    backend: str | None,
     force: bool,
     **values: Any,
 ) -> None:
@@ -410,6 +427,7 @@ def init(
         force=force,
         template_dirs=templates,
         previous=click.get_current_context().meta["kscaffold.workspace"],
+        backend=backend,
     )
     for target in written:
         if target.exists:

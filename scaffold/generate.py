@@ -6,6 +6,7 @@ test); :func:`new` is the whole command: plan, check when asked, write.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import black
 import jinja2
 
+from scaffold.backend import checked, choose_backend
 from scaffold.errors import CheckFailedError, UsageError
 from scaffold.formatting import black_mode, format_python
 from scaffold.kinds import Kind, OutputFile
@@ -29,7 +31,7 @@ from scaffold.manifest import (
 from scaffold.names import Identifier, check_identifier, class_and_module
 from scaffold.render import environment, render, render_string
 from scaffold.sources import Source, builtin_templates
-from scaffold.variables import safe_value
+from scaffold.variables import PyLiteral, safe_value
 from scaffold.workspace import Workspace, resolve
 from scaffold.writer import Target, plan
 
@@ -134,13 +136,43 @@ def template_environment(
     return environment([source.path for source in sources], builtin_templates(), kind)
 
 
-def kind_context(kind: Kind, name: str, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The validated, template-safe values of ``kind`` for class ``name``."""
+def kind_context(
+    kind: Kind, name: str, raw: Mapping[str, Any], backend: str
+) -> dict[str, Any]:
+    """The validated, template-safe values of ``kind`` for class ``name``, with
+    ``backend`` (the Keras backend the file is written for) and ``regenerate`` (the
+    ``kscaffold new`` command that writes it again, without its ``--backend``)."""
     class_name, module = class_and_module(name)
     values = resolve_values(kind, raw)
     context = {v.name: safe_value(v, values[v.name]) for v in kind.variables}
-    context.update(class_name=class_name, module=module)
+    context.update(
+        class_name=class_name,
+        module=module,
+        backend=PyLiteral(checked(backend, "--backend")),
+        regenerate=PyLiteral(new_command(kind, class_name, values)),
+    )
     return context
+
+
+def new_command(kind: Kind, class_name: str, values: Mapping[str, Any]) -> str:
+    """``kscaffold new KIND NAME`` with an option for every value off its default."""
+    words = ["kscaffold", "new", kind.name, class_name]
+    implied = {
+        v.implies
+        for v in kind.variables
+        if v.implies and values[v.name] not in (None, v.default)
+    }
+    for variable in kind.variables:
+        value = values[variable.name]
+        if value == variable.default or value is None:
+            continue
+        if variable.name in implied and value is True:
+            continue
+        if variable.type.flag:
+            words.append(variable.option if value else f"--no-{variable.option[2:]}")
+        else:
+            words += [variable.option, variable.type.text(value)]
+    return shlex.join(words)
 
 
 def render_files(
@@ -150,13 +182,14 @@ def render_files(
     *,
     sources: list[Source],
     destination: Path,
+    backend: str,
     used: Used | None = None,
 ) -> list[tuple[str, str]]:
     """Render and format every file of ``kind`` in memory: ``[(relative path, text)]``.
 
     ``used``, when given, learns the template files each one read.
     """
-    context = kind_context(kind, name, raw)
+    context = kind_context(kind, name, raw, backend)
     mode = black_mode(destination)
     return render_outputs(sources, kind.name, kind.files, context, mode, used)
 
@@ -169,6 +202,7 @@ def render_model_test(
     import_from: str,
     sources: list[Source],
     destination: Path,
+    backend: str,
     path_setup: bool = False,
     used: Used | None = None,
 ) -> tuple[str, str]:
@@ -179,7 +213,7 @@ def render_model_test(
     on ``sys.path`` (a ``tests/`` folder beside the model file). It sees the same
     values as the model's templates, and uses only pytest, numpy and keras.
     """
-    context = kind_context(kind, name, raw)
+    context = kind_context(kind, name, raw, backend)
     parts = [check_identifier(part, "module path") for part in import_from.split(".")]
     context.update(import_from=Identifier(".".join(parts)), path_setup=path_setup)
     [test] = render_outputs(
@@ -240,6 +274,7 @@ def plan_new(
     with_test: bool = False,
     force: bool = False,
     check_existing: bool = True,
+    backend: str | None = None,
 ) -> Plan:
     """Validate, render and format ``kind_name`` as class ``name``; decide every target.
 
@@ -247,20 +282,35 @@ def plan_new(
     tests folder; elsewhere only ``with_test`` adds one (see :func:`test_folder`).
     ``check_existing=False`` (printing the code, or saying what would be written)
     skips the refusal of existing files: each target still says whether it exists.
+    ``backend``: ``--backend``; without it, see :func:`scaffold.backend.choose_backend`.
     """
     kind = workspace.catalog.find(kind_name)
+    backend = choose_backend(backend, workspace.destination)
     raw = merge_assignments(raw, assignments)
     destination = workspace.destination
     sources = workspace.sources
     overwrite = force or not check_existing
     used: Used = {}
     files = render_files(
-        kind, name, raw, sources=sources, destination=destination, used=used
+        kind,
+        name,
+        raw,
+        sources=sources,
+        destination=destination,
+        backend=backend,
+        used=used,
     )
     models = plan(destination, files, overwrite)
     root = project_root(destination)
     dirs = template_dirs(workspace.options[0] if workspace.options else (), root)
-    recipe = {"root": root, "kind": kind, "name": name, "raw": raw, "sources": sources}
+    recipe = {
+        "root": root,
+        "kind": kind,
+        "name": name,
+        "raw": raw,
+        "sources": sources,
+        "backend": backend,
+    }
     entries = kind_entries(
         **recipe, files=files, folder=destination, used=used, dirs=dirs
     )
@@ -280,6 +330,7 @@ def plan_new(
         import_from=import_from,
         sources=sources,
         destination=folder,
+        backend=backend,
         path_setup=path_setup,
         used=used,
     )
@@ -313,6 +364,7 @@ def kind_entries(
     files: list[tuple[str, str]],
     folder: Path,
     used: Used,
+    backend: str,
     dirs: tuple[str, ...] = (),
     role: str = MODEL,
     import_from: str = "",
@@ -333,6 +385,7 @@ def kind_entries(
             variables=kind.variables,
             values=values,
             given=given,
+            backend=backend,
             read=used[relative],
             sources=sources,
             folder=folder,
@@ -375,6 +428,7 @@ def new(
     stdout: bool = False,
     with_test: bool = False,
     verify: bool = False,
+    backend: str | None = None,
 ) -> Plan:
     """``kscaffold new``: generate ``kind_name`` as class ``name``; return the plan.
 
@@ -397,6 +451,7 @@ def new(
         with_test=with_test,
         force=force,
         check_existing=not (stdout or dry_run),
+        backend=backend,
     )
     if verify:
         verify_plan(workspace, kind_name, new_plan)

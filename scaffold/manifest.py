@@ -239,6 +239,7 @@ def make_entry(
     variables: Iterable[Variable],
     values: Mapping[str, Any],
     given: Iterable[str],
+    backend: str,
     read: Mapping[str, tuple[Path, str]],
     sources: list[Source],
     folder: Path,
@@ -249,8 +250,6 @@ def make_entry(
 ) -> Entry:
     """The entry of ``text``, written at ``path``: every value, as typed, and the
     templates read (``read``, the loader's record)."""
-    from scaffold.backend import default_backend
-
     return Entry(
         path=relative_to(root, path),
         role=role,
@@ -258,7 +257,7 @@ def make_entry(
         name=name,
         values={v.name: typed(v, values[v.name]) for v in variables},
         given=tuple(sorted(given)),
-        backend=default_backend(),
+        backend=backend,
         templates=template_records(read, sources, root),
         kscaffold=kscaffold_version(),
         sha256=sha256(text),

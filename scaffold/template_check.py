@@ -11,6 +11,7 @@ import jinja2
 from jinja2 import nodes
 
 from scaffold.errors import ScaffoldError, UsageError
+from scaffold.backend import choose_backend
 from scaffold.generate import render_files
 from scaffold.kinds import Catalog, Reserved
 from scaffold.sources import Source, search_path
@@ -70,7 +71,7 @@ def warnings(directory: Path) -> list[str]:
 
 
 def check_directory(
-    directory: Path, reserved: Reserved | None = None
+    directory: Path, reserved: Reserved | None = None, backend: str | None = None
 ) -> list[tuple[str, Outcome]]:
     """``(kind, outcome)`` for every model of every kind ``directory`` defines or changes.
 
@@ -81,6 +82,7 @@ def check_directory(
     if not directory.is_dir():
         problem = "is not a directory" if directory.exists() else "does not exist"
         raise UsageError(f"template directory {str(directory)!r} {problem}")
+    backend = choose_backend(backend, directory)
     sources = search_path(cli_dirs=[directory])
     catalog = Catalog(sources, reserved)  # refusing what `new` refuses
     everything = set(catalog.names())
@@ -99,7 +101,12 @@ def check_directory(
             try:
                 kind = catalog.find(name)
                 files = render_files(
-                    kind, "Checked", {}, sources=sources, destination=destination
+                    kind,
+                    "Checked",
+                    {},
+                    sources=sources,
+                    destination=destination,
+                    backend=backend,
                 )
             except ScaffoldError as exc:
                 results.append((name, Outcome("-", "render", str(exc), name)))

@@ -123,7 +123,9 @@ class Renderer:
             used: dict = {}
             if entry.role == PROJECT:
                 specs = [tuple(m.split(":", 1)) for m in entry.models]
-                files = render_layout(workspace, entry.name, specs, used)
+                files = render_layout(
+                    workspace, entry.name, specs, entry.backend, used
+                )
                 kind = workspace.catalog.layout(entry.kind)
             else:
                 kind = workspace.catalog.find(entry.kind)
@@ -136,6 +138,7 @@ class Renderer:
                             import_from=entry.import_from,
                             sources=workspace.sources,
                             destination=folder,
+                            backend=entry.backend,
                             path_setup=entry.path_setup,
                             used=used,
                         )
@@ -147,6 +150,7 @@ class Renderer:
                         raw,
                         sources=workspace.sources,
                         destination=folder,
+                        backend=entry.backend,
                         used=used,
                     )
             self._done[key] = (files, used, kind)
@@ -169,6 +173,7 @@ class Renderer:
                 variables=kind.variables,
                 values={"package": entry.name},
                 given=["package"],
+                backend=entry.backend,
                 read=used[relative],
                 sources=workspace.sources,
                 folder=folder,
@@ -185,13 +190,14 @@ class Renderer:
                 files=[(relative, text)],
                 folder=folder,
                 used=used,
+                backend=entry.backend,
                 dirs=dirs,
                 role=entry.role,
                 import_from=entry.import_from,
                 path_setup=entry.path_setup,
             )
         # The file stays made for the backend it was made for.
-        return Rendering(text, new._replace(path=entry.path, backend=entry.backend))
+        return Rendering(text, new._replace(path=entry.path))
 
 
 def reasons(old: Entry, new: Entry) -> str:
@@ -513,6 +519,7 @@ def adopt(
     Today's rendering becomes its base: whatever differs in the file counts as the
     user's and is kept by later updates.
     """
+    from scaffold.backend import choose_backend
     from scaffold.generate import kind_entries, render_files
 
     if not file.is_file():
@@ -531,6 +538,7 @@ def adopt(
     class_name = name or _class_in(ours, file)
     workspace = resolve(templates=templates or (), output=file.parent)
     kind = workspace.catalog.find(kind_name)
+    backend = choose_backend(None, file.parent)
     used: dict = {}
     files = render_files(
         kind,
@@ -538,6 +546,7 @@ def adopt(
         changes,
         sources=workspace.sources,
         destination=file.parent,
+        backend=backend,
         used=used,
     )
     text = dict(files).get(file.name)
@@ -555,6 +564,7 @@ def adopt(
         files=[(file.name, text)],
         folder=file.parent,
         used=used,
+        backend=backend,
         dirs=template_dirs(templates or (), root),
     )
     if not dry_run:
