@@ -11,6 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The backend of this process, whatever ~/.keras/keras.json says: TensorFlow in the
+# suite's own workers; tests/test_backends.py runs tests/backends/ once more in a
+# process of its own for each other backend, with KERAS_BACKEND set.
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from scaffold.generate import new
 from scaffold.verify import import_file
