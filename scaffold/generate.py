@@ -406,7 +406,10 @@ def verify_plan(workspace: Workspace, kind_name: str, new_plan: Plan) -> None:
     from scaffold.verify import check_texts, report
 
     spec = workspace.catalog.find(kind_name).check
-    outcomes = check_texts([(t.path.name, t.text) for t in new_plan.models], spec)
+    backend = new_plan.entries[0].backend if new_plan.entries else ""
+    outcomes = check_texts(
+        [(t.path.name, t.text) for t in new_plan.models], spec, backend
+    )
     new_plan.report = report(outcomes)
     if not all(outcome.ok for outcome in outcomes):
         raise CheckFailedError(

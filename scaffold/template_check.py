@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -10,12 +11,13 @@ import black
 import jinja2
 from jinja2 import nodes
 
-from scaffold.errors import ScaffoldError, UsageError
 from scaffold.backend import choose_backend
+from scaffold.errors import ScaffoldError, UsageError
 from scaffold.generate import render_files
 from scaffold.kinds import Catalog, Reserved
+from scaffold.on_backend import check_jobs
 from scaffold.sources import Source, search_path
-from scaffold.verify import Outcome, check_file
+from scaffold.verify import Outcome
 from scaffold.verify import report as verify_report
 
 
@@ -109,7 +111,7 @@ def check_directory(
                     backend=backend,
                 )
             except ScaffoldError as exc:
-                results.append((name, Outcome("-", "render", str(exc), name)))
+                results.append((name, Outcome("-", "render", str(exc), name, backend)))
                 continue
             for relative, text in files:
                 if not relative.endswith(".py"):
@@ -118,16 +120,23 @@ def check_directory(
                     ast.parse(text)
                     if black.format_str(text, mode=black.Mode()) != text:
                         results.append(
-                            (name, Outcome("-", "format", "not Black-stable", relative))
+                            (
+                                name,
+                                Outcome(
+                                    "-", "format", "not Black-stable", relative, backend
+                                ),
+                            )
                         )
                         continue
                 except (SyntaxError, black.InvalidInput) as exc:
-                    results.append((name, Outcome("-", "format", str(exc), relative)))
+                    results.append(
+                        (name, Outcome("-", "format", str(exc), relative, backend))
+                    )
                     continue
                 path = destination / relative
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text)
-                for outcome in check_file(path, kind.check):
+                for outcome in check_jobs([(path, False)], kind.check, backend):
                     results.append((name, outcome))
     return results
 
@@ -135,5 +144,5 @@ def check_directory(
 def report(results: list[tuple[str, Outcome]]) -> str:
     """One row per model: kind, class, how far it got, and why it stopped there."""
     return verify_report(
-        [Outcome(o.name, o.stage, o.reason, kind) for kind, o in results], "kind"
+        [dataclasses.replace(o, file=kind) for kind, o in results], "kind"
     )

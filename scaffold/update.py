@@ -123,9 +123,7 @@ class Renderer:
             used: dict = {}
             if entry.role == PROJECT:
                 specs = [tuple(m.split(":", 1)) for m in entry.models]
-                files = render_layout(
-                    workspace, entry.name, specs, entry.backend, used
-                )
+                files = render_layout(workspace, entry.name, specs, entry.backend, used)
                 kind = workspace.catalog.layout(entry.kind)
             else:
                 kind = workspace.catalog.find(entry.kind)

@@ -21,6 +21,7 @@ produces, so the target is certainly learnable: the loss must fall.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import inspect
 import os
@@ -36,6 +37,7 @@ from typing import Any
 
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.kinds import InputSpec
+from scaffold.on_backend import check_jobs
 
 FEATURES = 8  # examples of a model that does not say its width
 TIMESTEPS = 16  # sequence length for recurrent models
@@ -53,6 +55,7 @@ class Outcome:
     stage: str
     reason: str = ""
     file: str = ""
+    backend: str = ""  # the Keras backend it ran on
 
     @property
     def ok(self) -> bool:
@@ -344,10 +347,13 @@ def check_file(
     """
     if importlib.util.find_spec("keras") is None:
         _keras()  # says what to install
+    from scaffold.on_backend import process_backend
+
+    backend = process_backend()
     try:
         module = import_file(path)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 (a file may even call exit())
-        return [Outcome("-", "import", _describe(exc), str(path))]
+        return [Outcome("-", "import", _describe(exc), str(path), backend)]
     keras, _ = _keras()  # after the file: one that ends at import costs no keras
     classes = [
         obj
@@ -360,9 +366,9 @@ def check_file(
         return []
     if not classes:
         reason = "defines no keras.Model or keras.layers.Layer subclass"
-        return [Outcome("-", "import", reason, str(path))]
+        return [Outcome("-", "import", reason, str(path), backend)]
     return [
-        Outcome(o.name, o.stage, o.reason, str(path))
+        Outcome(o.name, o.stage, o.reason, str(path), backend)
         for o in (check_class(cls, spec) for cls in classes)
     ]
 
@@ -382,14 +388,15 @@ def check_paths(paths: list[Path], spec: InputSpec = ANY_INPUT) -> list[Outcome]
     for path in paths:
         if not path.exists():
             raise UsageError(f"Invalid value for PATH: {str(path)!r} does not exist")
-    outcomes = []
+    jobs = []
     for path in paths:
         if not path.is_dir():
-            outcomes += check_file(path, spec)
+            jobs.append((path, False))
             continue
         for found in sorted(path.glob("*.py")):
             if not is_test_file(found):
-                outcomes += check_file(found, spec, models_only=True)
+                jobs.append((found, True))
+    outcomes = check_jobs(jobs, spec)
     if not outcomes:
         raise UsageError(
             "Invalid value for PATH: no models or layers in "
@@ -399,20 +406,21 @@ def check_paths(paths: list[Path], spec: InputSpec = ANY_INPUT) -> list[Outcome]
 
 
 def check_texts(
-    files: list[tuple[str, str]], spec: InputSpec = ANY_INPUT
+    files: list[tuple[str, str]], spec: InputSpec = ANY_INPUT, backend: str = ""
 ) -> list[Outcome]:
-    """Check rendered Python files ``[(file name, text)]`` from a scratch folder."""
-    outcomes = []
+    """Check rendered Python files ``[(file name, text)]``, written for ``backend``,
+    from a scratch folder."""
     with tempfile.TemporaryDirectory() as scratch:
+        jobs, names = [], {}
         for name, text in files:
             if not name.endswith(".py"):
                 continue
             path = Path(scratch) / name
             path.write_text(text, encoding="utf-8")
-            outcomes += [
-                Outcome(o.name, o.stage, o.reason, name) for o in check_file(path, spec)
-            ]
-    return outcomes
+            jobs.append((path, False))
+            names[str(path)] = name
+        outcomes = check_jobs(jobs, spec, backend or None)
+    return [dataclasses.replace(o, file=names.get(o.file, o.file)) for o in outcomes]
 
 
 def _result(stage: str) -> str:
@@ -420,12 +428,15 @@ def _result(stage: str) -> str:
 
 
 def report(outcomes: list[Outcome], first: str = "file") -> str:
-    """One row per class: where it is, its name, how far it got, and why it stopped."""
-    rows = [(first, "class", "result", "reason")]
-    rows += [(o.file, o.name, _result(o.stage), o.reason) for o in outcomes]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    """One row per class: where it is, its name, the backend it ran on, how far it
+    got, and why it stopped."""
+    rows = [(first, "class", "backend", "result", "reason")]
+    rows += [
+        (o.file, o.name, o.backend or "-", _result(o.stage), o.reason) for o in outcomes
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3]
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4]
         for row in rows
     ]
     return "\n".join(line.rstrip() for line in lines) + "\n"

@@ -33,9 +33,14 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def generate(destination: Path, kind: str, name: str, **values) -> Path:
-    """Generate ``kind`` as class ``name`` through the core API; return the file."""
-    [target] = new(kind, name, values, destination=destination)
+def generate(
+    destination: Path, kind: str, name: str, backend: str | None = None, **values
+) -> Path:
+    """Generate ``kind`` as class ``name`` through the core API; return the file.
+
+    ``backend``: the Keras backend it is written for [default: this process's].
+    """
+    [target] = new(kind, name, values, destination=destination, backend=backend)
     return target.path
 
 

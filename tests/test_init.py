@@ -38,9 +38,7 @@ def test_init_creates_the_project(runner, tmp_path):
         "pyproject.toml", "tests/test_gate.py", "tests/test_regressor.py", "tests/test_train.py",
     ]  # fmt: skip
     # Each file is recorded, with its exact text (see test_update.py).
-    records = [".kscaffold/manifest.json"] + [
-        base_path(p) for p in project
-    ]
+    records = [".kscaffold/manifest.json"] + [base_path(p) for p in project]
     assert sorted(tree(tmp_path / "demo-app")) == sorted(project + records)
     pyproject = (tmp_path / "demo-app" / "pyproject.toml").read_text()
     assert 'name = "demo_app"' in pyproject and "[tool.kscaffold]" in pyproject

@@ -109,7 +109,7 @@ def test_check_covers_overridden_files_and_partials(runner, tmp_path):
     result = runner.invoke(cli, ["templates", "check", str(team)])
     assert result.exit_code == 1, result.output
     [row] = result.output.strip().splitlines()[1:]
-    assert row.split()[:4] == ["sequential", "-", "failed", "at"]
+    assert row.split()[:5] == ["sequential", "-", "tensorflow", "failed", "at"]
     assert "'undefined_thing' is undefined" in row
     (team / "sequential" / "model.py.j2").unlink()
     (team / "_common").mkdir()
