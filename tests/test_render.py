@@ -46,6 +46,8 @@ COMBOS += [
 ]
 # Every kind's combinations whose generated tests are run (tests/test_with_test.py).
 EVERY = [(kind, values) for kind, _, values in CASES]
+# The gan's JAX and PyTorch files (every gan file holds its backend's step).
+GANS = [("gan", {"backend": backend}) for backend in ("jax", "torch")]
 
 
 def backend_of(values):
@@ -77,6 +79,13 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
         )
         for target in targets:
             files[f"every{i}-{target.path.name}"] = target.path
+    for kind, values in GANS:
+        backend = backend_of(values)
+        targets = new(
+            kind, "Net", {}, destination=out / backend, with_test=True, backend=backend
+        )
+        for target in targets:
+            files[f"{backend}-{target.path.name}"] = target.path
     return files
 
 
@@ -107,7 +116,7 @@ def test_parses_is_black_stable_and_imports_only_keras(rendered, combo):
     assert ast.get_docstring(classes[0]).count("\n") == 0  # one-line class docstring
 
 
-@pytest.mark.parametrize("combo", COMBOS + EVERY, ids=combo_id)
+@pytest.mark.parametrize("combo", COMBOS + EVERY + GANS, ids=combo_id)
 def test_templates_render_black_formatted_code(combo):
     """Built-in templates read like their output, and Black makes one pass, not two."""
     kind_name, values = combo

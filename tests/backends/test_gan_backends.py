@@ -80,6 +80,8 @@ def test_trains_saves_loads_and_continues(Gan, tmp_path):
     loaded = keras.saving.load_model(tmp_path / "gan.keras")
     z = np.random.default_rng(1).normal(size=(BATCH_SIZE, LATENT_DIM)).astype("float32")
     np.testing.assert_array_equal(numpy(loaded(z)), numpy(model(z)))
+    for mine, theirs in zip(model.weights, loaded.weights):
+        np.testing.assert_array_equal(numpy(mine), numpy(theirs))
     # load_model re-ran compile and restored both optimizers' state.
     for name in ("d_optimizer", "g_optimizer"):
         mine, theirs = getattr(model, name), getattr(loaded, name)
