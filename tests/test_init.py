@@ -570,7 +570,13 @@ def test_the_project_follows_its_backend(runner, tmp_path, backend, needs):
         source = path.read_text()
         assert black.format_str(source, mode=black.Mode()) == source, path
     lint = subprocess.run(
-        [str(Path(sys.executable).parent / "ruff"), "check", "--isolated", "--no-cache", "."],
+        [
+            str(Path(sys.executable).parent / "ruff"),
+            "check",
+            "--isolated",
+            "--no-cache",
+            ".",
+        ],
         cwd=project,
         capture_output=True,
         text=True,
@@ -601,7 +607,11 @@ sys.exit(0 if passed else 1)
     ("backend", "refused", "reason"),
     [
         # Checked before JAX starts: no process waits for a coordinator.
-        ("jax", ["--strategy", "multihost"], "--strategy multihost needs --coordinator"),
+        (
+            "jax",
+            ["--strategy", "multihost"],
+            "--strategy multihost needs --coordinator",
+        ),
         ("torch", ["--strategy", "data-parallel"], "has no keras.distribution support"),
     ],
     ids=["jax", "torch"],
@@ -627,16 +637,3 @@ def test_a_project_for_another_backend_passes_its_tests_without_tensorflow(
     assert done.stdout.strip().splitlines()[-1] == "EXIT 2", done.stdout[-3000:]
     [line] = [line for line in done.stderr.splitlines() if "error:" in line]
     assert reason in line, done.stderr[-3000:]
-
-
-def test_new_inside_a_project_writes_for_the_projects_backend(runner, tmp_path):
-    project = tmp_path / "demo"
-    assert init(runner, project, "--backend", "torch").exit_code == 0
-    kscaffold = Path(sys.executable).parent / "kscaffold"
-    # KERAS_BACKEND (the suite's: tensorflow) gives way to the project's own backend.
-    env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
-    run(str(kscaffold), "new", "sequential", "Deep", cwd=project, env=env)
-    manifest = json.loads((project / ".kscaffold" / "manifest.json").read_text())
-    backends = {entry["path"]: entry["backend"] for entry in manifest["files"]}
-    assert backends["demo/models/deep.py"] == "torch"
-    assert backends["tests/test_deep.py"] == "torch"
