@@ -620,7 +620,12 @@ def test_a_project_for_another_backend_passes_its_tests_without_tensorflow(
     runner, tmp_path, backend, refused, reason
 ):
     project = tmp_path / "demo"
-    assert init(runner, project, "--backend", backend).exit_code == 0
+    # Its Classifier has its own train_step, in the backend's code: trained by
+    # train.py and by its generated test.
+    args = ["--backend", backend, "--train-step"]
+    assert init(runner, project, *args).exit_code == 0
+    classifier = (project / "demo" / "models" / "classifier.py").read_text()
+    assert f"written for the {backend} backend" in classifier
     env = project_env(project)
     env.pop("KERAS_BACKEND", None)
     done = subprocess.run(
