@@ -28,7 +28,10 @@ import numpy as np
 print(
     json.dumps(
         [
-            [np.asarray(w).tolist() for w in keras.saving.load_model(p).trainable_weights]
+            [
+                np.asarray(w).tolist()
+                for w in keras.saving.load_model(p).trainable_weights
+            ]
             for p in paths
         ]
     )
