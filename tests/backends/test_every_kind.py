@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from scaffold.cli import cli
-from tests.conftest import generate
+from tests.conftest import generate, load_module
 
 BACKEND = keras.backend.backend()
 
@@ -50,9 +50,28 @@ def test_every_kind_and_option_passes_check(tmp_path):
         generate(tmp_path, kind, name, **values)
     result = CliRunner().invoke(cli, ["check", str(tmp_path)])
     rows = [line.split(None, 4) for line in result.output.strip().splitlines()[1:]]
-    assert sorted(row[1] for row in rows) == sorted(v[1] for v in VARIANTS), (
-        result.output
-    )
+    assert sorted(row[1] for row in rows) == sorted(
+        v[1] for v in VARIANTS
+    ), result.output
     failed = [row for row in rows if row[2:4] != [BACKEND, "ok"]]
     assert not failed, result.output
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("kind", ["sequential", "recurrent"])
+def test_an_accumulating_model_fits_without_being_built_first(tmp_path, kind):
+    """fit() may build the model while it traces a step (JAX: in a stateless scope):
+    the accumulators must be created there too, as the generated tests do it."""
+    import numpy as np
+
+    shape = (5,) if kind == "sequential" else (3, 1)
+    cls = load_module(generate(tmp_path, kind, "Lazy", units="4", accumulate=2)).Lazy
+    model = cls()
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, *shape)).astype("float32")
+    # The defaults: 10 outputs (sequential); 3 steps of 1 feature (recurrent).
+    y = rng.normal(size=(16, 10) if kind == "sequential" else (16, 3, 1))
+    assert not model.built
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert int(model.optimizer.iterations) == 2  # 4 batches, one update per 2
