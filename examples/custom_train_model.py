@@ -14,6 +14,9 @@ batches. Keras's built-in gradient_accumulation_steps is not used: its learning-
 schedules advance per micro-batch, leaving the weights 5.26e-2 off one big batch in
 kscaffold's test on TensorFlow. Keep batches equal-sized: a short last batch counts as a
 full one (drop it, or make the sample count a multiple of batch_size).
+
+train_step is TensorFlow code: this file runs on the TensorFlow backend only (kscaffold
+new ... --backend writes it for another).
 """
 
 import keras
