@@ -1,0 +1,251 @@
+"""Stateful `recurrent` models on this process's backend (TensorFlow, JAX or PyTorch).
+
+An LSTM and a GRU with Keras's own train step, each taken through every stage in
+turn (so each compiles its predict, fit and evaluate functions once):
+- eager calls carry the state from batch to batch: equal to a step-through that
+  carries it by hand; `reset_states()` zeroes it;
+- predict carries it too (batch 2 after batch 1 is not batch 2 from zero), and the
+  `ResetStates` callback starts it from zero;
+- fit trains;
+- fit carries the state across batches, and the callback resets it every epoch;
+  evaluate starts from zero with the callback, from the state left without it;
+- a saved model loads with zero state and forecasts as the model does from zero.
+Then the generated train step (two stacked layers) and accumulation: fit and
+evaluate carry and reset the state through them too.
+
+Each comparison prints "MEASURED <what>: <value> (tol <tol>)" (see it with -s).
+"""
+
+import keras
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT, generate, load_module
+
+BACKEND = keras.backend.backend()
+BATCH, TIMESTEPS, FEATURES, HORIZON = 4, 4, 2, 2
+BATCHES = 4  # per epoch: whole windows of accumulate=2
+LEARNING_RATE, EPOCHS = 0.1, 8
+
+
+def measure(what, a, b, tol):
+    diff = float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+    print(f"MEASURED {BACKEND} {what}: {diff:.3g} (tol {tol:g})")
+    assert diff <= tol, f"{what}: {diff} > {tol}"
+    return diff
+
+
+def differs(what, a, b, least):
+    """``a`` and ``b`` must differ by more than ``least`` somewhere."""
+    diff = float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+    print(f"MEASURED {BACKEND} {what}: {diff:.3g} (must exceed {least:g})")
+    assert diff > least, f"{what}: {diff} <= {least}"
+
+
+def stateful_model(tmp_path, name, units="4", **values):
+    """Generate and import a stateful model file; its windows and a built model."""
+    module = load_module(
+        generate(
+            tmp_path,
+            "recurrent",
+            name,
+            units=units,
+            features=FEATURES,
+            horizon=HORIZON,
+            stateful=True,
+            batch_size=BATCH,
+            **values,
+        )
+    )
+    # BATCH streams of consecutive windows, laid out by the file's own make_windows.
+    x, y = module.make_windows(sines(BATCHES * BATCH * TIMESTEPS + HORIZON), TIMESTEPS)
+    assert x.shape == (BATCHES * BATCH, TIMESTEPS, FEATURES)
+    keras.utils.set_random_seed(0)
+    model = getattr(module, name)()
+    model.build((None, TIMESTEPS, FEATURES))
+    assert largest(states(model)) == 0.0
+    return module, model, x, y
+
+
+def sines(steps):
+    """A (steps, FEATURES) sum of sines: smooth and periodic, so learnable."""
+    t = np.arange(steps, dtype="float64")[:, None]
+    rate = 0.3 + 0.2 * np.arange(FEATURES)
+    return (np.sin(rate * t) + 0.5 * np.sin(2.7 * rate * t + 1.0)).astype("float32")
+
+
+def states(model):
+    return [
+        keras.ops.convert_to_numpy(value)
+        for layer in model.recurrent
+        for value in layer.states
+    ]
+
+
+def flat(values):
+    return np.concatenate([np.ravel(value) for value in values])
+
+
+def largest(values):
+    return max(float(np.abs(value).max()) for value in values)
+
+
+def eager(model, x):
+    """Consecutive batches through direct calls, the state carried by the model."""
+    return np.concatenate(
+        [
+            keras.ops.convert_to_numpy(model(x[start : start + BATCH]))
+            for start in range(0, len(x), BATCH)
+        ]
+    )
+
+
+def step_through(model, x):
+    """The forecasts of consecutive batches, each recurrent cell stepped by hand and
+    the state carried from batch to batch here, not by the layers."""
+    carried = [
+        [keras.ops.zeros(value.shape, value.dtype) for value in layer.states]
+        for layer in model.recurrent
+    ]
+    forecasts = []
+    for start in range(0, len(x), BATCH):
+        h = keras.ops.convert_to_tensor(x[start : start + BATCH])
+        for i, layer in enumerate(model.recurrent):
+            outputs = []
+            for t in range(TIMESTEPS):
+                output, new = layer.cell(h[:, t], carried[i])
+                carried[i] = list(new) if isinstance(new, (list, tuple)) else [new]
+                outputs.append(output)
+            h = keras.ops.stack(outputs, axis=1) if layer.return_sequences else output
+        forecast = keras.ops.reshape(model.head(h), (-1, HORIZON, FEATURES))
+        forecasts.append(keras.ops.convert_to_numpy(forecast))
+    final = [keras.ops.convert_to_numpy(v) for layer in carried for v in layer]
+    return np.concatenate(forecasts), final
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_stateful_model(tmp_path, cell):
+    name = f"Stateful{cell.title()}"
+    module, model, x, y = stateful_model(tmp_path, name, cell=cell)
+    reset = module.ResetStates()
+    two = x[: 2 * BATCH]
+
+    # 1. Eager calls carry the state: as the step-through; zero after reset_states.
+    carried = eager(model, two)
+    carried_state = states(model)
+    expected, expected_state = step_through(model, two)
+    # The same arithmetic, in another order on JAX and PyTorch: measured 0
+    # (TensorFlow), up to 6e-8 (JAX, PyTorch) on forecasts, 9e-8 on states.
+    measure(f"{cell} forecasts vs step-through", carried, expected, 1e-6)
+    measure(
+        f"{cell} state vs step-through", flat(carried_state), flat(expected_state), 1e-6
+    )
+    model.reset_states()
+    assert largest(states(model)) == 0.0
+
+    # 2. predict carries it too, and the callback starts it from zero. Batch 2
+    # from zero state is another forecast than batch 2 after batch 1: measured
+    # 0.08-0.13 apart.
+    alone = model.predict(two[BATCH:], batch_size=BATCH, verbose=0)
+    differs(f"{cell} batch 2 carried vs from zero", carried[BATCH:], alone, 1e-2)
+    assert largest(states(model)) > 0.0
+    predicted = model.predict(two, batch_size=BATCH, callbacks=[reset], verbose=0)
+    # Compiled vs eager: measured 0 on every backend.
+    measure(f"{cell} predict vs eager", predicted, carried, 1e-6)
+    measure(
+        f"{cell} state after predict vs eager",
+        flat(states(model)),
+        flat(carried_state),
+        1e-6,
+    )
+
+    # 3. fit trains.
+    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse")
+    history = model.fit(
+        x,
+        y,
+        batch_size=BATCH,
+        epochs=EPOCHS,
+        shuffle=False,
+        callbacks=[reset],
+        verbose=0,
+    )
+    losses = history.history["loss"]
+    print(f"MEASURED {BACKEND} {cell} losses: {np.round(losses, 4).tolist()}")
+    # Measured: the last epoch at 0.13-0.36 of the first.
+    assert np.all(np.isfinite(losses)) and losses[-1] < 0.5 * losses[0]
+
+    # 4. fit and evaluate carry the state and the callback resets it, as with
+    # the generated steps below.
+    model.optimizer.learning_rate = 0.0
+    carried_and_reset_by_fit_and_evaluate(model, module, two, y[: 2 * BATCH], cell)
+
+    # 5. Saved and loaded: zero state, then the same forecasts as the model's.
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert type(loaded) is type(model)
+    assert loaded.get_config() == model.get_config()
+    assert largest(states(model)) > 0.0 and largest(states(loaded)) == 0.0
+    before = model.predict(two, batch_size=BATCH, callbacks=[reset], verbose=0)
+    np.testing.assert_array_equal(
+        loaded.predict(two, batch_size=BATCH, verbose=0), before
+    )
+
+
+def carried_and_reset_by_fit_and_evaluate(model, module, x, y, what):
+    """fit carries the state across batches and ResetStates resets it every epoch;
+    evaluate starts from the state left, or from zero with the callback.
+
+    The model is compiled with a learning rate of 0: its weights stay, so fit's
+    state can be compared with predict's.
+    """
+    reset = module.ResetStates()
+    model.reset_states()
+    model.predict(x, batch_size=BATCH, verbose=0)
+    once = states(model)
+    model.predict(x, batch_size=BATCH, verbose=0)
+    twice = states(model)
+    # Measured: 0.005-0.8 apart.
+    differs(f"{what} state after one pass vs two", flat(once), flat(twice), 1e-3)
+    # Two epochs, each reset, end where one pass from zero ends.
+    model.fit(
+        x, y, batch_size=BATCH, epochs=2, shuffle=False, callbacks=[reset], verbose=0
+    )
+    # Measured: 0 (fit's compiled step vs predict's).
+    measure(
+        f"{what} state after fit vs one pass", flat(states(model)), flat(once), 1e-6
+    )
+    # Without the callback the next epoch continues from there: two passes.
+    model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    measure(
+        f"{what} state after next fit vs two passes",
+        flat(states(model)),
+        flat(twice),
+        1e-6,
+    )
+    left = model.evaluate(x, y, batch_size=BATCH, verbose=0)
+    fresh = model.evaluate(x, y, batch_size=BATCH, callbacks=[reset], verbose=0)
+    model.reset_states()
+    by_hand = model.evaluate(x, y, batch_size=BATCH, verbose=0)
+    measure(f"{what} evaluate with ResetStates vs after reset", fresh, by_hand, 0)
+    # Measured: 0.008-0.19 apart.
+    differs(f"{what} evaluate from the state left vs from zero", left, fresh, 1e-3)
+
+
+STEPS = {
+    "2-layer gru train_step": {"cell": "gru", "units": "4,4", "train_step": True},
+    "lstm accumulate 2": {"cell": "lstm", "accumulate": 2},
+}
+
+
+@pytest.mark.parametrize("variant", STEPS)
+def test_generated_steps_carry_the_state(tmp_path, variant):
+    values = STEPS[variant]
+    step = "accumulate" if "accumulate" in values else "train_step"
+    if not (ROOT / "templates" / "_common" / BACKEND / f"{step}.py.j2").exists():
+        pytest.skip(f"no generated {step} for {BACKEND} yet")
+    name = "Stateful" + "".join(c for c in variant.title() if c.isalnum())
+    module, model, x, y = stateful_model(tmp_path, name, **values)
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    two = slice(0, 2 * BATCH)  # a whole window of accumulate=2
+    carried_and_reset_by_fit_and_evaluate(model, module, x[two], y[two], variant)
