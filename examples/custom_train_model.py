@@ -8,15 +8,26 @@ Usage::
     model.fit(x, y, batch_size=32, epochs=10)
     model.save("custom_train_model.keras")  # load_model finds the class once this is imported
 
-Each update averages the gradients of accumulate_steps (4) batches: the
-effective batch is batch_size * accumulate_steps, and learning-rate schedules count
-updates, not batches. Keras's built-in gradient_accumulation_steps is not used: its
-learning-rate schedules advance per micro-batch, leaving the weights 5.26e-2 off one
-big batch in kscaffold's test. Keep batches equal-sized: a short last batch counts as
-a full one (drop it, or make the sample count a multiple of batch_size).
+Each update averages the gradients of accumulate_steps (4) batches: the effective batch
+is batch_size * accumulate_steps, and learning-rate schedules count updates, not
+batches. Keras's built-in gradient_accumulation_steps is not used: its learning-rate
+schedules advance per micro-batch, leaving the weights 5.26e-2 off one big batch in
+kscaffold's test on TensorFlow. Keep batches equal-sized: a short last batch counts as a
+full one (drop it, or make the sample count a multiple of batch_size).
 """
 
 import keras
+
+# The code below is for the tensorflow backend.
+if keras.backend.backend() != "tensorflow":
+    raise ImportError(
+        "custom_train_model.py is written for the tensorflow backend, not "
+        + keras.backend.backend()
+        + "; regenerate it for that backend: "
+        + "kscaffold new sequential CustomTrainModel --units 16 --outputs 1 --output-activation linear --accumulate 4"
+        + " --backend "
+        + keras.backend.backend()
+    )
 import tensorflow as tf
 
 

@@ -123,15 +123,28 @@ class Forecaster(keras.Model):
     def call(self, inputs, training=None):
         x = inputs
         for layer in self.recurrent:
-            x = layer(x, training=training)
+            # Start from a copy of the carried state: the layer overwrites its state in
+            # place, which PyTorch's backward pass must not see (keras-team/keras#23462;
+            # use_cudnn=False avoids it too, but runs the slower step-by-step loop).
+            state = [keras.ops.copy(value) for value in layer.states]
+            x = layer(x, initial_state=state, training=training)
         x = self.head(x)
         return keras.ops.reshape(x, (-1, self.horizon, self.features))
 
+    @property
+    def variables(self):
+        # The recurrent states are state but not weights: neither saved nor in
+        # get_weights(). Keras lists them nowhere, so JAX's stateless fit, evaluate
+        # and predict would drop them and start every batch from zero: list them.
+        tracked = super().variables
+        seen = {id(variable) for variable in tracked}
+        states = [value for layer in self.recurrent for value in layer.states or ()]
+        return tracked + [value for value in states if id(value) not in seen]
+
     def reset_states(self):
-        """Zero the state of every stateful recurrent layer (keras.Model has none)."""
-        for layer in self.layers:
-            if isinstance(layer, keras.layers.RNN) and layer.stateful:
-                layer.reset_state()
+        """Zero the state of every recurrent layer (keras.Model has no reset_states)."""
+        for layer in self.recurrent:
+            layer.reset_state()
 
     def get_config(self):
         # Every constructor argument, so load_model rebuilds the same model.

@@ -25,6 +25,17 @@ LearningRateScheduler) do not reach d_optimizer and g_optimizer.
 import math
 
 import keras
+
+# The code below is for the tensorflow backend.
+if keras.backend.backend() != "tensorflow":
+    raise ImportError(
+        "image_gan.py is written for the tensorflow backend, not "
+        + keras.backend.backend()
+        + "; regenerate it for that backend: "
+        + "kscaffold new gan ImageGan --latent-dim 64 --data-shape 28,28,1 --units 128,256"
+        + " --backend "
+        + keras.backend.backend()
+    )
 import tensorflow as tf
 
 
@@ -98,17 +109,6 @@ class ImageGan(keras.Model):
     def call(self, latent, training=None):
         return self.generator(latent, training=training)
 
-    def sample_latent(self, n):
-        """n latent vectors drawn from the seeded standard normal stream."""
-        seed = self.seed_generator.next()
-        # Under tf.distribute every replica reads the same state: without an offset
-        # each would draw the same latent vectors.
-        replica = tf.distribute.get_replica_context()
-        if replica is not None:
-            offset = tf.stack([replica.replica_id_in_sync_group, 0])
-            seed = seed + tf.cast(offset, seed.dtype)
-        return tf.random.stateless_normal((n, self.latent_dim), seed=seed)
-
     def sample(self, n):
         """n generated examples (inference mode)."""
         return self(self.sample_latent(n), training=False)
@@ -159,6 +159,17 @@ class ImageGan(keras.Model):
 
     def compile_from_config(self, config):
         self.compile(**keras.saving.deserialize_keras_object(config))
+
+    def sample_latent(self, n):
+        """n latent vectors drawn from the seeded standard normal stream."""
+        seed = self.seed_generator.next()
+        # Under tf.distribute every replica reads the same state: without an offset
+        # each would draw the same latent vectors.
+        replica = tf.distribute.get_replica_context()
+        if replica is not None:
+            offset = tf.stack([replica.replica_id_in_sync_group, 0])
+            seed = seed + tf.cast(offset, seed.dtype)
+        return tf.random.stateless_normal((n, self.latent_dim), seed=seed)
 
     def _loss(self, labels, logits):
         """The loss of one batch, divided by the replica count as Keras losses are."""

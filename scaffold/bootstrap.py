@@ -31,6 +31,7 @@ from scaffold.manifest import (
     write_recorded,
 )
 from scaffold.names import check_identifier, class_and_module
+from scaffold.types import PyLiteral
 from scaffold.variables import safe_value
 from scaffold.workspace import Workspace, resolve
 from scaffold.writer import Target, plan, write_tree
@@ -68,7 +69,7 @@ def render_layout(
         dict(zip(("class_name", "module"), class_and_module(class_name)))
         for _, class_name in specs
     ]
-    context["backend"] = backend
+    context["backend"] = PyLiteral(backend)
     mode = black_mode(workspace.destination)
     return render_outputs(workspace.sources, LAYOUT, layout.files, context, mode, used)
 

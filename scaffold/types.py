@@ -65,11 +65,21 @@ class PyLiteral:
         self._name = name
 
     def _literal(self) -> str:
+        """``repr`` with the quotes Black prefers: output Black leaves alone costs
+        one pass, not two. Double quotes, unless they need more backslashes."""
         text = repr(self._value)
-        if text.startswith("'") and '"' not in self._value:
-            # Black's preferred quotes: output Black leaves alone costs one pass, not two.
-            text = '"' + text[1:-1] + '"'  # no quote of either kind inside
-        return text
+        if not text.startswith("'"):
+            return text
+        body, pairs = text[1:-1], []
+        i = 0
+        while i < len(body):
+            pair = body[i : i + 2] if body[i] == "\\" else body[i]
+            pairs.append({"\\'": "'", '"': '\\"'}.get(pair, pair))
+            i += len(pair)
+        double = "".join(pairs)
+        if double.count("\\") > body.count("\\"):
+            return text
+        return '"' + double + '"'
 
     def __str__(self) -> str:
         return printed(self._value, self._literal(), self._name)

@@ -57,7 +57,12 @@ def test_team_templates_pass_their_own_check(runner):
     pytest.importorskip("keras")
     result = runner.invoke(cli, ["templates", "check", str(TEAM)])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[1].split() == ["residual", "Checked", "ok"]
+    assert result.output.splitlines()[1].split() == [
+        "residual",
+        "Checked",
+        "tensorflow",
+        "ok",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -34,8 +34,8 @@ def test_init_creates_the_project(runner, tmp_path):
     project = [
         ".gitignore", "README.md", "demo_app/__init__.py", "demo_app/data.py",
         "demo_app/models/__init__.py", "demo_app/models/gate.py",
-        "demo_app/models/regressor.py", "demo_app/train.py",
-        "pyproject.toml", "tests/test_gate.py", "tests/test_regressor.py", "tests/test_train.py",
+        "demo_app/models/regressor.py", "demo_app/train.py", "pyproject.toml",
+        "tests/test_gate.py", "tests/test_regressor.py", "tests/test_train.py",
     ]  # fmt: skip
     # Each file is recorded, with its exact text (see test_update.py).
     records = [".kscaffold/manifest.json"] + [base_path(p) for p in project]
@@ -532,3 +532,111 @@ def test_train_feeds_npz_data_by_family_and_refuses_what_does_not_fit(mixed, tmp
     assert outcomes == [outcome for _, outcome, _ in runs], done.stderr[-3000:]
     for _, _, message in runs:
         assert message is None or message in done.stderr, message
+
+
+# --- projects for each backend ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("backend", "needs"),
+    [
+        ("tensorflow", ["keras>=3.15", "tensorflow>=2.21", "tensorboard", "pytest>=8"]),
+        ("jax", ["keras>=3.15", "jax>=0.10", "pytest>=8"]),
+        ("torch", ["keras>=3.15", "torch>=2.13", "pytest>=8"]),
+    ],
+    ids=["tensorflow", "jax", "torch"],
+)
+def test_the_project_follows_its_backend(runner, tmp_path, backend, needs):
+    import tomllib
+
+    import black
+
+    result = init(runner, tmp_path / "demo", "--backend", backend, *FAMILIES)
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "demo"
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["dependencies"] == needs
+    assert pyproject["tool"]["kscaffold"]["backend"] == backend
+    # The package, and each test before it imports keras, make the backend Keras's
+    # default.
+    pinned = f'os.environ.setdefault("KERAS_BACKEND", "{backend}")'
+    for path in ("demo/__init__.py", "tests/test_train.py", "tests/test_forecaster.py"):
+        assert pinned in (project / path).read_text(), path
+    # Only TensorFlow's train.py imports tensorflow (its strategies and TensorBoard).
+    train = (project / "demo" / "train.py").read_text()
+    assert ("import tensorflow" in train) == (backend == "tensorflow")
+    assert ("keras.distribution.DataParallel(" in train) == (backend == "jax")
+    for path in sorted(project.rglob("*.py")):
+        source = path.read_text()
+        assert black.format_str(source, mode=black.Mode()) == source, path
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "ruff"), "check", "--isolated", "--no-cache", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+# Runs a project's own tests, then train.py with the arguments given (which must
+# refuse), in one process where TensorFlow cannot be imported and KERAS_BACKEND is
+# unset: the project makes its backend Keras's default itself.
+WITHOUT_TENSORFLOW = """
+import sys
+sys.modules["tensorflow"] = None  # as on a machine without TensorFlow
+import pytest
+passed = pytest.main(["-q", "-p", "no:cacheprovider"]) == 0
+from demo import train
+try:
+    train.main(sys.argv[1:])
+except SystemExit as exit:
+    print("EXIT", exit.code)
+sys.exit(0 if passed else 1)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("backend", "refused", "reason"),
+    [
+        # Checked before JAX starts: no process waits for a coordinator.
+        ("jax", ["--strategy", "multihost"], "--strategy multihost needs --coordinator"),
+        ("torch", ["--strategy", "data-parallel"], "has no keras.distribution support"),
+    ],
+    ids=["jax", "torch"],
+)
+def test_a_project_for_another_backend_passes_its_tests_without_tensorflow(
+    runner, tmp_path, backend, refused, reason
+):
+    project = tmp_path / "demo"
+    assert init(runner, project, "--backend", backend).exit_code == 0
+    env = project_env(project)
+    env.pop("KERAS_BACKEND", None)
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TENSORFLOW, *refused],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # test_classifier.py: 2 tests; test_train.py: 1 per model.
+    assert "3 passed" in done.stdout, done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "EXIT 2", done.stdout[-3000:]
+    [line] = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert reason in line, done.stderr[-3000:]
+
+
+def test_new_inside_a_project_writes_for_the_projects_backend(runner, tmp_path):
+    project = tmp_path / "demo"
+    assert init(runner, project, "--backend", "torch").exit_code == 0
+    kscaffold = Path(sys.executable).parent / "kscaffold"
+    # KERAS_BACKEND (the suite's: tensorflow) gives way to the project's own backend.
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+    run(str(kscaffold), "new", "sequential", "Deep", cwd=project, env=env)
+    manifest = json.loads((project / ".kscaffold" / "manifest.json").read_text())
+    backends = {entry["path"]: entry["backend"] for entry in manifest["files"]}
+    assert backends["demo/models/deep.py"] == "torch"
+    assert backends["tests/test_deep.py"] == "torch"

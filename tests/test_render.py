@@ -16,12 +16,10 @@ import black
 import pytest
 
 from scaffold.errors import TemplateError, UsageError
-from scaffold.generate import new
+from scaffold.generate import kind_context, new
 from scaffold.kinds import find_kind, kind_names
-from scaffold.names import class_and_module
 from scaffold.render import environment, render
 from scaffold.sources import builtin_templates, search_path
-from scaffold.variables import safe_value
 from tests.conftest import generate
 from tests.test_with_test import CASES
 
@@ -38,8 +36,20 @@ COMBOS = [
     (kind, {**shape, **step})
     for kind, shape, step in itertools.product(DENSE, SHAPES, STEPS)
 ]
+# The JAX and PyTorch steps of every kind that has them (the shapes above change
+# nothing in them): "backend" is --backend, not a template variable.
+COMBOS += [
+    (kind, {**step, "backend": backend})
+    for kind, step, backend in itertools.product(
+        [*DENSE, "recurrent"], STEPS[1:3], ["jax", "torch"]
+    )
+]
 # Every kind's combinations whose generated tests are run (tests/test_with_test.py).
 EVERY = [(kind, values) for kind, _, values in CASES]
+
+
+def backend_of(values):
+    return values.get("backend", "tensorflow")
 
 
 def combo_id(combo):
@@ -52,8 +62,15 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("rendered")
     files = {}
     for i, (kind, values) in enumerate(COMBOS):
-        folder = out / f"case{i}"
-        files[combo_id((kind, values))] = generate(folder, kind, "Net", **values)
+        options = {k: v for k, v in values.items() if k != "backend"}
+        [target] = new(
+            kind,
+            "Net",
+            options,
+            destination=out / f"case{i}",
+            backend=backend_of(values),
+        )
+        files[combo_id((kind, values))] = target.path
     for i, (kind, values) in enumerate(EVERY):
         targets = new(
             kind, "Net", values, destination=out / f"every{i}", with_test=True
@@ -79,13 +96,14 @@ def test_parses_is_black_stable_and_imports_only_keras(rendered, combo):
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module.split(".")[0])
-    wants_tf = values.get("train_step") or "accumulate" in values
-    assert imported == ({"keras", "tensorflow"} if wants_tf else {"keras"})
+    wants_step = values.get("train_step") or "accumulate" in values
+    # The step's backend module, and only where a step needs it.
+    assert imported == ({"keras", backend_of(values)} if wants_step else {"keras"})
     classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
     assert [c.name for c in classes] == ["Net"]
     methods = {n.name for n in classes[0].body if isinstance(n, ast.FunctionDef)}
     assert {"__init__", "build", "call", "get_config"} <= methods
-    assert ("train_step" in methods) == bool(wants_tf)
+    assert ("train_step" in methods) == bool(wants_step)
     assert ast.get_docstring(classes[0]).count("\n") == 0  # one-line class docstring
 
 
@@ -94,13 +112,8 @@ def test_templates_render_black_formatted_code(combo):
     """Built-in templates read like their output, and Black makes one pass, not two."""
     kind_name, values = combo
     kind = find_kind(kind_name, search_path())
-    context = {
-        v.name: safe_value(
-            v, v.parse(values[v.name]) if v.name in values else v.default
-        )
-        for v in kind.variables
-    }
-    context.update(zip(("class_name", "module"), class_and_module("Net")))
+    options = {k: v for k, v in values.items() if k != "backend"}
+    context = kind_context(kind, "Net", options, backend_of(values))
     env = environment([s.path for s in search_path()], builtin_templates())
     raw = render(env, kind.files[0].template, context)
     assert black.format_str(raw, mode=black.Mode()) == raw

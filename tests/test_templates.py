@@ -83,7 +83,7 @@ def test_search_order_first_match_wins_per_file(tmp_path, monkeypatch):
 def test_overriding_one_partial_keeps_the_rest_of_the_kind(tmp_path):
     team = tmp_path / "team"
     write(
-        team / "_common" / "test_step.py.j2",
+        team / "_common" / "tensorflow" / "test_step.py.j2",
         "\n    def test_step(self, data):\n        raise NotImplementedError  # team\n",
     )
     [target] = new(
@@ -160,15 +160,23 @@ def test_eject_copies_a_working_kind_and_refuses_to_clobber(runner, tmp_path):
         for p in (team / "conditional").rglob("*")
         if p.is_file()
     ) == [
-        "_common/accumulate.py.j2",
+        "_common/accumulate_doc.j2",
+        "_common/backend_guard.py.j2",
         "_common/custom_step.py.j2",
         "_common/dense.toml",
         "_common/dense_model.py.j2",
+        "_common/jax/accumulate.py.j2",
+        "_common/jax/test_step.py.j2",
+        "_common/jax/train_step.py.j2",
         "_common/losses.j2",
+        "_common/tensorflow/accumulate.py.j2",
+        "_common/tensorflow/test_step.py.j2",
+        "_common/tensorflow/train_step.py.j2",
         "_common/test_imports.py.j2",
         "_common/test_model.py.j2",
-        "_common/test_step.py.j2",
-        "_common/train_step.py.j2",
+        "_common/torch/accumulate.py.j2",
+        "_common/torch/test_step.py.j2",
+        "_common/torch/train_step.py.j2",
         "_common/train_step.toml",
         "kind.toml",
         "model.py.j2",
