@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, generate, load_module
+from tests.conftest import generate, load_module
 
 BACKEND = keras.backend.backend()
 BATCH, TIMESTEPS, FEATURES, HORIZON = 4, 4, 2, 2
@@ -205,7 +205,7 @@ def carried_and_reset_by_fit_and_evaluate(model, module, x, y, what):
     once = states(model)
     model.predict(x, batch_size=BATCH, verbose=0)
     twice = states(model)
-    # Measured: 0.005-0.8 apart.
+    # Measured: 0.01-0.8 apart.
     differs(f"{what} state after one pass vs two", flat(once), flat(twice), 1e-3)
     # Two epochs, each reset, end where one pass from zero ends.
     model.fit(
@@ -223,13 +223,19 @@ def carried_and_reset_by_fit_and_evaluate(model, module, x, y, what):
         flat(twice),
         1e-6,
     )
-    left = model.evaluate(x, y, batch_size=BATCH, verbose=0)
-    fresh = model.evaluate(x, y, batch_size=BATCH, callbacks=[reset], verbose=0)
-    model.reset_states()
-    by_hand = model.evaluate(x, y, batch_size=BATCH, verbose=0)
-    measure(f"{what} evaluate with ResetStates vs after reset", fresh, by_hand, 0)
-    # Measured: 0.008-0.19 apart.
-    differs(f"{what} evaluate from the state left vs from zero", left, fresh, 1e-3)
+    # evaluate carries it too: from the state left, a third pass; with the
+    # callback, from zero: one pass again.
+    model.evaluate(x, y, batch_size=BATCH, verbose=0)
+    thrice = states(model)
+    # Measured: 0.01-1.3 apart.
+    differs(f"{what} state after evaluate vs one pass", flat(thrice), flat(once), 1e-3)
+    model.evaluate(x, y, batch_size=BATCH, callbacks=[reset], verbose=0)
+    measure(
+        f"{what} state after evaluate with ResetStates vs one pass",
+        flat(states(model)),
+        flat(once),
+        1e-6,
+    )
 
 
 STEPS = {
@@ -240,12 +246,8 @@ STEPS = {
 
 @pytest.mark.parametrize("variant", STEPS)
 def test_generated_steps_carry_the_state(tmp_path, variant):
-    values = STEPS[variant]
-    step = "accumulate" if "accumulate" in values else "train_step"
-    if not (ROOT / "templates" / "_common" / BACKEND / f"{step}.py.j2").exists():
-        pytest.skip(f"no generated {step} for {BACKEND} yet")
     name = "Stateful" + "".join(c for c in variant.title() if c.isalnum())
-    module, model, x, y = stateful_model(tmp_path, name, **values)
+    module, model, x, y = stateful_model(tmp_path, name, **STEPS[variant])
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
     two = slice(0, 2 * BATCH)  # a whole window of accumulate=2
     carried_and_reset_by_fit_and_evaluate(model, module, x[two], y[two], variant)
