@@ -148,7 +148,7 @@ def test_stateful_model(tmp_path, cell):
     # 0.08-0.13 apart.
     alone = model.predict(two[BATCH:], batch_size=BATCH, verbose=0)
     differs(f"{cell} batch 2 carried vs from zero", carried[BATCH:], alone, 1e-2)
-    assert largest(states(model)) > 0.0
+    assert largest(states(model)) > 0.0, "predict left no state"
     predicted = model.predict(two, batch_size=BATCH, callbacks=[reset], verbose=0)
     # Compiled vs eager: measured 0 on every backend.
     measure(f"{cell} predict vs eager", predicted, carried, 1e-6)
