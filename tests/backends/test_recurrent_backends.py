@@ -1,17 +1,18 @@
 """Stateful `recurrent` models on this process's backend (TensorFlow, JAX or PyTorch).
 
-An LSTM and a GRU with Keras's own train step, each taken through every stage in
-turn (so each compiles its predict, fit and evaluate functions once):
-- eager calls carry the state from batch to batch: equal to a step-through that
-  carries it by hand; `reset_states()` zeroes it;
-- predict carries it too (batch 2 after batch 1 is not batch 2 from zero), and the
-  `ResetStates` callback starts it from zero;
+An LSTM with Keras's own train step and a two-layer GRU with the generated one, each
+taken through every stage in turn (so each compiles its predict, fit and evaluate
+functions once):
+- predict carries the state from batch to batch: equal to a step-through that
+  carries it by hand (batch 2 after batch 1 is not batch 2 from zero);
+  `reset_states()` zeroes it; an eager call carries it on; the `ResetStates`
+  callback starts predict from zero;
 - fit trains;
 - fit carries the state across batches, and the callback resets it every epoch;
-  evaluate starts from zero with the callback, from the state left without it;
+  evaluate carries it too, and starts from zero with the callback;
 - a saved model loads with zero state and forecasts as the model does from zero.
-Then the generated train step (two stacked layers) and accumulation: fit and
-evaluate carry and reset the state through them too.
+Then the generated accumulation: fit and evaluate carry and reset the state
+through it too.
 
 Each comparison prints "MEASURED <what>: <value> (tol <tol>)" (see it with -s).
 """
@@ -90,16 +91,6 @@ def largest(values):
     return max(float(np.abs(value).max()) for value in values)
 
 
-def eager(model, x):
-    """Consecutive batches through direct calls, the state carried by the model."""
-    return np.concatenate(
-        [
-            keras.ops.convert_to_numpy(model(x[start : start + BATCH]))
-            for start in range(0, len(x), BATCH)
-        ]
-    )
-
-
 def step_through(model, x):
     """The forecasts of consecutive batches, each recurrent cell stepped by hand and
     the state carried from batch to batch here, not by the layers."""
@@ -123,41 +114,49 @@ def step_through(model, x):
     return np.concatenate(forecasts), final
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_stateful_model(tmp_path, cell):
-    name = f"Stateful{cell.title()}"
-    module, model, x, y = stateful_model(tmp_path, name, cell=cell)
+FULL = {
+    "lstm": {"cell": "lstm"},
+    "gru train_step": {"cell": "gru", "train_step": True},
+}
+
+
+@pytest.mark.parametrize("variant", FULL)
+def test_stateful_model(tmp_path, variant):
+    name = "Stateful" + "".join(c for c in variant.title() if c.isalnum())
+    module, model, x, y = stateful_model(tmp_path, name, **FULL[variant])
     reset = module.ResetStates()
     two = x[: 2 * BATCH]
 
-    # 1. Eager calls carry the state: as the step-through; zero after reset_states.
-    carried = eager(model, two)
+    # 1. predict carries the state from batch to batch: as a step-through that
+    # carries it by hand.
+    carried = model.predict(two, batch_size=BATCH, verbose=0)
     carried_state = states(model)
     expected, expected_state = step_through(model, two)
     # The same arithmetic, in another order on JAX and PyTorch: measured 0
     # (TensorFlow), up to 6e-8 (JAX, PyTorch) on forecasts, 9e-8 on states.
-    measure(f"{cell} forecasts vs step-through", carried, expected, 1e-6)
+    measure(f"{variant} forecasts vs step-through", carried, expected, 1e-6)
     measure(
-        f"{cell} state vs step-through", flat(carried_state), flat(expected_state), 1e-6
-    )
-    model.reset_states()
-    assert largest(states(model)) == 0.0
-
-    # 2. predict carries it too, and the callback starts it from zero. Batch 2
-    # from zero state is another forecast than batch 2 after batch 1: measured
-    # 0.08-0.13 apart.
-    alone = model.predict(two[BATCH:], batch_size=BATCH, verbose=0)
-    differs(f"{cell} batch 2 carried vs from zero", carried[BATCH:], alone, 1e-2)
-    assert largest(states(model)) > 0.0, "predict left no state"
-    predicted = model.predict(two, batch_size=BATCH, callbacks=[reset], verbose=0)
-    # Compiled vs eager: measured 0 on every backend.
-    measure(f"{cell} predict vs eager", predicted, carried, 1e-6)
-    measure(
-        f"{cell} state after predict vs eager",
-        flat(states(model)),
+        f"{variant} state vs step-through",
         flat(carried_state),
+        flat(expected_state),
         1e-6,
     )
+
+    # 2. reset_states zeroes it; an eager call carries it on from predict's.
+    model.reset_states()
+    assert largest(states(model)) == 0.0
+    model.predict(two[:BATCH], batch_size=BATCH, verbose=0)
+    second = keras.ops.convert_to_numpy(model(two[BATCH:]))
+    # Eager vs compiled: measured 0 on every backend.
+    measure(f"{variant} eager batch 2 vs predict", second, carried[BATCH:], 1e-6)
+    # Batch 2 from zero is another forecast: measured 0.08-0.13 apart.
+    model.reset_states()
+    alone = model.predict(two[BATCH:], batch_size=BATCH, verbose=0)
+    differs(f"{variant} batch 2 carried vs from zero", carried[BATCH:], alone, 1e-2)
+    # The callback starts predict from zero, whatever the state before.
+    assert largest(states(model)) > 0.0, "predict left no state"
+    again = model.predict(two, batch_size=BATCH, callbacks=[reset], verbose=0)
+    np.testing.assert_array_equal(again, carried)
 
     # 3. fit trains.
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse")
@@ -171,14 +170,14 @@ def test_stateful_model(tmp_path, cell):
         verbose=0,
     )
     losses = history.history["loss"]
-    print(f"MEASURED {BACKEND} {cell} losses: {np.round(losses, 4).tolist()}")
+    print(f"MEASURED {BACKEND} {variant} losses: {np.round(losses, 4).tolist()}")
     # Measured: the last epoch at 0.13-0.36 of the first.
     assert np.all(np.isfinite(losses)) and losses[-1] < 0.5 * losses[0]
 
     # 4. fit and evaluate carry the state and the callback resets it, as with
     # the generated steps below.
     model.optimizer.learning_rate = 0.0
-    carried_and_reset_by_fit_and_evaluate(model, module, two, y[: 2 * BATCH], cell)
+    carried_and_reset_by_fit_and_evaluate(model, module, two, y[: 2 * BATCH], variant)
 
     # 5. Saved and loaded: zero state, then the same forecasts as the model's.
     model.save(tmp_path / "model.keras")
@@ -238,16 +237,10 @@ def carried_and_reset_by_fit_and_evaluate(model, module, x, y, what):
     )
 
 
-STEPS = {
-    "2-layer gru train_step": {"cell": "gru", "units": "4,4", "train_step": True},
-    "lstm accumulate 2": {"cell": "lstm", "accumulate": 2},
-}
-
-
-@pytest.mark.parametrize("variant", STEPS)
-def test_generated_steps_carry_the_state(tmp_path, variant):
-    name = "Stateful" + "".join(c for c in variant.title() if c.isalnum())
-    module, model, x, y = stateful_model(tmp_path, name, **STEPS[variant])
+def test_accumulation_carries_the_state(tmp_path):
+    module, model, x, y = stateful_model(
+        tmp_path, "StatefulAccumulate", cell="lstm", accumulate=2
+    )
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
     two = slice(0, 2 * BATCH)  # a whole window of accumulate=2
-    carried_and_reset_by_fit_and_evaluate(model, module, x[two], y[two], variant)
+    carried_and_reset_by_fit_and_evaluate(model, module, x[two], y[two], "accumulate")
