@@ -1,4 +1,7 @@
-"""The generated `recurrent` kind: build, windows, fit, save/load, stateful state handling.
+"""The generated `recurrent` kind on TensorFlow: build, windows, fit, save/load, and
+accumulation over consecutive stateful batches. How stateful models carry and reset
+their state, train and round-trip is proven on every backend by
+tests/backends/test_recurrent_backends.py.
 
 Each comparison prints "MEASURED <what>: <value> (tol <tol>)" (see it with -s).
 """
@@ -13,7 +16,7 @@ keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 TIMESTEPS = 16
-BATCH = 8  # the batch size of the stateful variants (small: fast on CPU)
+BATCH = 8  # small: fast on CPU
 
 
 def measure(what, a, b, tol):
@@ -82,18 +85,6 @@ def expected_params(cell, features, units, horizon):
         total += rnn_params(cell, width, u)
         width = u
     return total + width * horizon * features + horizon * features
-
-
-def stateful_layers(model):
-    return [layer for layer in model.layers if getattr(layer, "stateful", False)]
-
-
-def largest_state(model):
-    return max(
-        float(np.abs(state.numpy()).max())
-        for layer in stateful_layers(model)
-        for state in layer.states
-    )
 
 
 # 1. build: real parameter counts, every shape form -------------------------
@@ -207,38 +198,19 @@ VARIANTS = {
     "gru 2 layers dropout": {"cell": "gru", "units": "8,4", "dropout": 0.1},
     "lstm train_step": {"units": "8,8", "train_step": True},
     "gru accumulate 2": {"cell": "gru", "units": "16", "accumulate": 2},
-    "lstm stateful": {"units": "16", "stateful": True},
-    "gru stateful train_step 2 layers": {
-        "cell": "gru",
-        "units": "8,4",
-        "stateful": True,
-        "train_step": True,
-    },
-    "lstm stateful accumulate 2": {"units": "16", "stateful": True, "accumulate": 2},
 }
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_learns_and_round_trips(tmp_path_factory, tmp_path, variant):
-    values = dict(VARIANTS[variant], features=2, horizon=3)
-    stateful = values.get("stateful", False)
-    if stateful:
-        values["batch_size"] = BATCH
-    module = module_for(tmp_path_factory, **values)
+    module = module_for(tmp_path_factory, **VARIANTS[variant], features=2, horizon=3)
     # 12 batches of 8 windows (a multiple of accumulate=2: whole updates per epoch).
-    if stateful:
-        x, y = stream_windows(sines(12 * BATCH * TIMESTEPS + 3, 2), TIMESTEPS, 3, BATCH)
-        callbacks = [module.ResetStates()]
-    else:
-        x, y = sliding_windows(sines(12 * BATCH + TIMESTEPS + 2, 2), TIMESTEPS, 3)
-        callbacks = []
+    x, y = sliding_windows(sines(12 * BATCH + TIMESTEPS + 2, 2), TIMESTEPS, 3)
     assert len(x) == 12 * BATCH
     keras.utils.set_random_seed(0)
     model = module.Forecaster()
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
-    history = model.fit(
-        x, y, batch_size=BATCH, epochs=4, shuffle=False, callbacks=callbacks, verbose=0
-    )
+    history = model.fit(x, y, batch_size=BATCH, epochs=4, shuffle=False, verbose=0)
     losses = history.history["loss"]
     print(f"MEASURED {variant} losses: {np.round(losses, 4).tolist()}")
     assert np.all(np.isfinite(losses))
@@ -248,93 +220,13 @@ def test_learns_and_round_trips(tmp_path_factory, tmp_path, variant):
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
     assert loaded.get_config() == model.get_config()
-    if stateful:
-        # States are not saved: the loaded model starts from zero state.
-        assert largest_state(loaded) == 0.0
-        model.reset_states()
-    # Eager calls (tracing predict twice costs more than the whole fit): all of x
-    # at once, or 3 batches in a row for the stateful models.
-    batches = [x[i * BATCH : (i + 1) * BATCH] for i in range(3)] if stateful else [x]
-    for batch in batches:
-        before = keras.ops.convert_to_numpy(model(batch))
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(batch)), before)
-    assert before.shape == (len(batches[-1]), 3, 2)
+    # An eager call (tracing predict twice costs more than the whole fit).
+    before = keras.ops.convert_to_numpy(model(x))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(x)), before)
+    assert before.shape == (len(x), 3, 2)
 
 
-# 4. stateful: state carried within an epoch, reset between -----------------
-@pytest.fixture(scope="module")
-def stateful_module(tmp_path_factory):
-    return module_for(
-        tmp_path_factory, units="8", stateful=True, batch_size=BATCH, features=2
-    )
-
-
-def test_state_carries_over_and_resets(stateful_module):
-    x, _ = stream_windows(sines(2 * BATCH * TIMESTEPS + 3, 2), TIMESTEPS, 3, BATCH)
-    batch = x[:BATCH]
-    keras.utils.set_random_seed(0)
-    model = stateful_module.Forecaster()
-    model.build((None, TIMESTEPS, 2))
-    assert largest_state(model) == 0.0
-    first = model.predict(batch, batch_size=BATCH, verbose=0)
-    assert largest_state(model) > 0.0
-    second = model.predict(batch, batch_size=BATCH, verbose=0)
-    # The same batch from the state the first call left: a different forecast.
-    assert np.abs(second - first).max() > 1e-3
-    model.reset_states()
-    assert largest_state(model) == 0.0
-    np.testing.assert_array_equal(
-        model.predict(batch, batch_size=BATCH, verbose=0), first
-    )
-    reset = stateful_module.ResetStates()
-    again = model.predict(batch, batch_size=BATCH, callbacks=[reset], verbose=0)
-    np.testing.assert_array_equal(again, first)
-    # Row i of the next batch continues row i: the state feeds the next forecast.
-    model.reset_states()
-    both = model.predict(x, batch_size=BATCH, verbose=0)
-    model.reset_states()
-    alone = model.predict(x[BATCH:], batch_size=BATCH, verbose=0)
-    assert np.abs(both[BATCH:] - alone).max() > 1e-3
-
-
-def test_reset_callback_during_fit(stateful_module):
-    """Zero state at the start of every epoch and validation; carried after batch 0."""
-    x, y = stream_windows(sines(3 * BATCH * TIMESTEPS + 3, 2), TIMESTEPS, 3, BATCH)
-    seen = []
-
-    class Record(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            seen.append(("train", batch, largest_state(self.model)))
-
-        def on_test_batch_begin(self, batch, logs=None):
-            seen.append(("validation", batch, largest_state(self.model)))
-
-    model = stateful_module.Forecaster()
-    model.build((None, TIMESTEPS, 2))
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
-    # Without the reset, epoch 2 would start from epoch 1's last state.
-    model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
-    assert largest_state(model) > 0.0
-    model.fit(
-        x,
-        y,
-        batch_size=BATCH,
-        epochs=3,
-        shuffle=False,
-        validation_data=(x[: 2 * BATCH], y[: 2 * BATCH]),
-        callbacks=[stateful_module.ResetStates(), Record()],
-        verbose=0,
-    )
-    train = [(b, s) for what, b, s in seen if what == "train"]
-    validation = [(b, s) for what, b, s in seen if what == "validation"]
-    assert len(train) == 9 and len(validation) == 6
-    assert [s for b, s in train if b == 0] == [0.0] * 3
-    assert all(s > 0 for b, s in train if b > 0)
-    assert [s for b, s in validation if b == 0] == [0.0] * 3
-    assert all(s > 0 for b, s in validation if b > 0)
-
-
-# 5. accumulation with a stateful model --------------------------------------
+# 4. accumulation with a stateful model --------------------------------------
 def test_stateful_accumulation_is_one_update_over_consecutive_batches(tmp_path_factory):
     """accumulate=2: two batches run with the state carried, one averaged SGD step.
 
