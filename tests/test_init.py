@@ -231,8 +231,9 @@ def test_new_inside_the_project_registers_the_model_and_its_test_passes(project)
 
 # Runs of train.py (`argv` lists), then the trainable weights of each saved model.keras,
 # all in one process: TensorFlow starts once. A mirrored run over split CPUs goes first
-# (the split must happen before TensorFlow starts); the runs after it that name no
-# strategy train on one device (one replica) as in a process of their own.
+# (the split must happen before TensorFlow starts; a second run asking for the same
+# split finds it made); the runs after it that name no strategy train on one device
+# (one replica) as in a process of their own.
 TRAIN_AND_LOAD = """
 import json, sys
 import numpy as np
@@ -246,26 +247,29 @@ print(json.dumps([[np.asarray(w).tolist() for w in
 """
 
 
-def train_and_load(project: Path, runs: list[list[str]], *outputs: Path):
-    """Run train.py with each of ``runs``, then load each ``output/model.keras``, all
-    in one process: the summary train.py printed for each run, and the trainable
-    weights of each model."""
+def train_and_load_command(runs: list[list[str]], *outputs: Path) -> list[str]:
+    paths = [str(output / "model.keras") for output in outputs]
+    return [sys.executable, "-c", TRAIN_AND_LOAD, json.dumps([runs, paths])]
+
+
+def trained_and_loaded(stdout: str, runs: list[list[str]]):
+    """The summary train.py printed for each run, and the trainable weights of each
+    model loaded, from the output of ``train_and_load_command``."""
     import numpy as np
 
-    paths = [str(output / "model.keras") for output in outputs]
-    out = run(
-        sys.executable,
-        "-c",
-        TRAIN_AND_LOAD,
-        json.dumps([runs, paths]),
-        cwd=project,
-        env=project_env(project),
-    )
-    *summaries, loaded = out.stdout.strip().splitlines()
-    assert len(summaries) == len(runs), out.stdout
+    *summaries, loaded = stdout.strip().splitlines()
+    assert len(summaries) == len(runs), stdout
     return [json.loads(summary) for summary in summaries], [
         [np.asarray(w) for w in weights] for weights in json.loads(loaded)
     ]
+
+
+def train_and_load(project: Path, runs: list[list[str]], *outputs: Path):
+    """Run train.py with each of ``runs``, then load each ``output/model.keras``, all
+    in one process (see TRAIN_AND_LOAD)."""
+    command = train_and_load_command(runs, *outputs)
+    out = run(*command, cwd=project, env=project_env(project))
+    return trained_and_loaded(out.stdout, runs)
 
 
 def train_args(model: str, output: Path, *extra: str) -> list[str]:
@@ -276,30 +280,57 @@ def train_args(model: str, output: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
-def train_command(model: str, output: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "demo.train", *train_args(model, output, *extra)]
+def max_diff(one, other) -> float:
+    import numpy as np
+
+    return max(float(np.abs(a - b).max()) for a, b in zip(one, other, strict=True))
 
 
 @pytest.mark.slow
-# Gate: conditional; Deep: sequential with --accumulate 2.
-@pytest.mark.parametrize("model", ["Gate", "Deep"])
-def test_mirrored_matches_one_device(project, tmp_path, model):
+def test_mirrored_matches_one_device_and_train_reads_npz_and_csv(project, tmp_path):
+    """The same models mirrored over 2 CPUs and on one device; and data read from
+    files. Two processes: TensorFlow refuses a second MirroredStrategy's collectives
+    in one process (its instance keys start over: "Shape mismatch in the collective
+    instance 101"), so each mirrored run has its own, with the other runs beside it."""
     pytest.importorskip("keras")
     import numpy as np
 
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(128, 3)).astype("float32")
+    y = x @ np.array([1.0, -2.0, 0.5], dtype="float32")
+    condition = (rng.random(128) < 0.5).astype("float32")
+    np.savez(tmp_path / "data.npz", x=x, y=y, condition=condition)
+    header = "a,b,c,gate,target"
+    rows = np.column_stack([x, condition, y])
+    np.savetxt(tmp_path / "data.csv", rows, delimiter=",", header=header, comments="")
+    from_files = []
+    for model, data, extra in [
+        ("Regressor", "data.npz", []),
+        ("Gate", "data.npz", []),
+        ("Regressor", "data.csv", ["--target", "target", "--condition", "gate"]),
+        ("Gate", "data.csv", ["--target", "target", "--condition", "gate"]),
+    ]:
+        output = tmp_path / f"{model}-{data}"
+        args = train_args(model, output, "--data", str(tmp_path / data), *extra)
+        from_files.append((args, output))
+
     mirrored = ["--strategy", "mirrored", "--cpu-devices", "2"]
-    runs = [
-        train_args(model, tmp_path / "two", *mirrored),
-        train_args(model, tmp_path / "one"),
-    ]
-    summaries, (one, two) = train_and_load(
-        project, runs, tmp_path / "one", tmp_path / "two"
-    )
-    assert [s["replicas"] for s in summaries] == [2, 1]
-    diff = max(float(np.abs(a - b).max()) for a, b in zip(one, two))
-    print(f"MEASURED mirrored vs one device, {model}: {diff:.3g}")
-    # Measured 7.5e-9 to 4.5e-8 (float32 sums in another order); 1e-6 leaves room.
-    assert diff <= 1e-6
+    # Gate: conditional; Deep: sequential with --accumulate 2.
+    for model, others in [("Gate", from_files), ("Deep", [])]:
+        two, one = tmp_path / f"{model}-two", tmp_path / f"{model}-one"
+        runs = [train_args(model, two, *mirrored), train_args(model, one)]
+        runs += [args for args, _ in others]
+        outputs = [two, one] + [output for _, output in others]
+        summaries, weights = train_and_load(project, runs, *outputs)
+        assert [s["replicas"] for s in summaries] == [2] + [1] * (len(runs) - 1)
+        diff = max_diff(weights[0], weights[1])
+        print(f"MEASURED mirrored vs one device, {model}: {diff:.3g}")
+        # Measured 7.5e-9 to 4.5e-8 (float32 sums in another order); 1e-6 leaves room.
+        assert diff <= 1e-6
+        if others:
+            # Each model was built for the file's 3 features (the first kernel's
+            # input size).
+            assert [w[0].shape[0] for w in weights[2:]] == [3, 3, 3, 3]
 
 
 def free_port() -> int:
@@ -310,23 +341,29 @@ def free_port() -> int:
 
 @pytest.mark.slow
 def test_two_workers_train_together_to_identical_weights(project, tmp_path):
+    """Each worker loads the model it saved; worker 0 then trains the same model on one
+    device with the same global batch, as the reference (in its own process, after
+    the pair has finished: one process fewer than a reference of its own)."""
     pytest.importorskip("keras")
     import numpy as np
 
     ports = [free_port(), free_port()]
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    together = train_args("Regressor", tmp_path / "run", "--strategy", "multiworker")
+    alone = train_args("Regressor", tmp_path / "one")
+    plans = [
+        ([together, alone], [tmp_path / "run", tmp_path / "one"]),
+        ([together], [tmp_path / "run" / "worker-1"]),
+    ]
     workers = []
-    for index in range(2):
+    for index, (runs, outputs) in enumerate(plans):
         env = project_env(project)
         env["TF_CONFIG"] = json.dumps(
             {"cluster": cluster, "task": {"type": "worker", "index": index}}
         )
-        command = train_command(
-            "Regressor", tmp_path / "run", "--strategy", "multiworker"
-        )
         workers.append(
             subprocess.Popen(
-                command,
+                train_and_load_command(runs, *outputs),
                 cwd=project,
                 env=env,
                 stdout=subprocess.PIPE,
@@ -337,19 +374,12 @@ def test_two_workers_train_together_to_identical_weights(project, tmp_path):
     outputs = [w.communicate(timeout=600) for w in workers]
     for worker, (out, err) in zip(workers, outputs):
         assert worker.returncode == 0, err[-3000:]
-    summaries = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
-    assert [s["replicas"] for s in summaries] == [2, 2]
+    [pair, single], (chief, one) = trained_and_loaded(outputs[0][0], plans[0][0])
+    [pair_again], [other] = trained_and_loaded(outputs[1][0], plans[1][0])
+    assert [pair["replicas"], pair_again["replicas"], single["replicas"]] == [2, 2, 1]
+    assert all(np.array_equal(a, b) for a, b in zip(chief, other, strict=True))
     # ...and the pair took the same steps as one device with the same global batch.
-    [single], (chief, other, one) = train_and_load(
-        project,
-        [train_args("Regressor", tmp_path / "one")],
-        tmp_path / "run",
-        tmp_path / "run" / "worker-1",
-        tmp_path / "one",
-    )
-    assert single["replicas"] == 1
-    assert all(np.array_equal(a, b) for a, b in zip(chief, other))
-    diff = max(float(np.abs(a - b).max()) for a, b in zip(one, chief))
+    diff = max_diff(one, chief)
     print(f"MEASURED two workers vs one device: {diff:.3g}")
     assert diff <= 1e-6
 
@@ -401,36 +431,6 @@ def test_fresh_venv_installs_the_project_and_its_tests_pass(tmp_path):
     # The install serves the package from any folder (not only the project's own).
     where = run(python, "-c", "import demo; print(demo.__file__)", cwd=venv, env=env)
     assert where.stdout.strip() == str(project / "demo" / "__init__.py")
-
-
-@pytest.mark.slow
-def test_train_reads_npz_and_csv_data(project, tmp_path):
-    pytest.importorskip("keras")
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(128, 3)).astype("float32")
-    y = x @ np.array([1.0, -2.0, 0.5], dtype="float32")
-    condition = (rng.random(128) < 0.5).astype("float32")
-    np.savez(tmp_path / "data.npz", x=x, y=y, condition=condition)
-    header = "a,b,c,gate,target"
-    rows = np.column_stack([x, condition, y])
-    np.savetxt(tmp_path / "data.csv", rows, delimiter=",", header=header, comments="")
-
-    outputs, runs = [], []
-    for model, data, extra in [
-        ("Regressor", "data.npz", []),
-        ("Gate", "data.npz", []),
-        ("Regressor", "data.csv", ["--target", "target", "--condition", "gate"]),
-        ("Gate", "data.csv", ["--target", "target", "--condition", "gate"]),
-    ]:
-        outputs.append(tmp_path / f"{model}-{data}")
-        runs.append(
-            train_args(model, outputs[-1], "--data", str(tmp_path / data), *extra)
-        )
-    # Each model was built for the file's 3 features (the first kernel's input size).
-    _, weights = train_and_load(project, runs, *outputs)
-    assert [w[0].shape[0] for w in weights] == [3, 3, 3, 3]
 
 
 # --- every family of model: supervised, recurrent (stateful or not), GAN ----------------
