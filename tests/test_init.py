@@ -497,7 +497,7 @@ print("PYTEST", int(pytest.main(pytest_args)), flush=True)
 """
 # The project's tests that train a model and round-trip it are left out: each test
 # file is, but for its import line, the one `kscaffold new --with-test` writes for the
-# same kind and options, and test_with_test.py runs those (Recurrent2 is the stateful
+# same kind and options, and test_with_test.py runs those (Recurrent1 is the stateful
 # Forecaster, Recurrent0 the Window, Gan0 and Sequential0). Every test file is still
 # imported (its models from the package), and test_train.py trains every family.
 SLOW_MODEL_TESTS = "not round_trips and not fit_resets_state"

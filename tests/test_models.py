@@ -33,10 +33,11 @@ SHAPES = {
 # Every shape with Keras's own step; the custom steps with the shape that tests them
 # most (two hidden layers, and dropout, which only acts if the step passes
 # training=True). The shape changes the layer stack that every step shares, and the
-# steps do not look at it. The custom steps with the default shape are trained and
-# round-tripped by the generated tests of test_with_test.py (Sequential1, Sequential2,
-# Conditional1, Conditional2); with no hidden layer they are no longer trained on
-# TensorFlow (they were here: loss ratios 0.41-0.59, as Keras's own step).
+# steps do not look at it. The generated tests of test_with_test.py train and
+# round-trip the custom steps with the default shape (Conditional1, Conditional2), the
+# train step with no hidden layer (Sequential1) and accumulation with two
+# (Sequential2); accumulation with no hidden layer is no longer trained on TensorFlow
+# (it was here: loss ratios 0.53-0.59, as Keras's own step).
 CASES = [
     (kind, mode, shape)
     for kind in ("sequential", "conditional")
