@@ -17,7 +17,7 @@ import pytest
 from scaffold.cli import cli
 from scaffold.manifest import base_path
 from tests.conftest import run_ok as run
-from tests.conftest import run_pytest, tree
+from tests.conftest import tree
 
 MODELS = [
     "--model", "sequential:Regressor", "--model", "conditional:Gate",
@@ -209,65 +209,59 @@ def project(tmp_path_factory):
     return path
 
 
-def test_new_inside_the_project_registers_the_model_and_its_test_passes(project):
-    pytest.importorskip("keras")
-    assert (project / "demo" / "models" / "deep.py").is_file()
-    assert (project / "tests" / "test_deep.py").is_file()
-    tests = run_pytest(
-        "-rA",  # a line per passed test, with its parameter
-        "tests/test_deep.py",
-        "tests/test_train.py",
-        cwd=project,
-        env=project_env(project),
-    )
-    # test_deep.py: 2 tests; test_train.py: one per model the registry lists.
-    assert "5 passed" in tests.stdout, tests.stdout
-    trained = re.findall(
-        r"PASSED tests/test_train.py::test_train_writes_a_model_that_loads\[(\w+)\]",
-        tests.stdout,
-    )
-    assert trained == ["Deep", "Gate", "Regressor"], tests.stdout
-
-
 # Runs of train.py (`argv` lists), then the trainable weights of each saved model.keras,
-# all in one process: TensorFlow starts once. A mirrored run over split CPUs goes first
-# (the split must happen before TensorFlow starts; a second run asking for the same
-# split finds it made); the runs after it that name no strategy train on one device
-# (one replica) as in a process of their own.
+# then, if asked, the project's tests (pytest.main), all in one process: TensorFlow
+# starts once. A mirrored run over split CPUs goes first (the split must happen before
+# TensorFlow starts); the runs after it that name no strategy train on one device (one
+# replica) as in a process of their own.
 TRAIN_AND_LOAD = """
 import json, sys
 import numpy as np
-runs, paths = json.loads(sys.argv[1])
+runs, paths, pytest_args = json.loads(sys.argv[1])
 from demo import train
 for argv in runs:
     train.main(argv)
 import keras
-print(json.dumps([[np.asarray(w).tolist() for w in
-    keras.saving.load_model(p).trainable_weights] for p in paths]))
+print("LOADED", json.dumps([[np.asarray(w).tolist() for w in
+    keras.saving.load_model(p).trainable_weights] for p in paths]), flush=True)
+if pytest_args is not None:
+    import pytest
+    print("PYTEST", int(pytest.main(pytest_args)), flush=True)
 """
 
 
-def train_and_load_command(runs: list[list[str]], *outputs: Path) -> list[str]:
+def train_and_load_command(
+    runs: list[list[str]], *outputs: Path, pytest_args: list[str] | None = None
+) -> list[str]:
     paths = [str(output / "model.keras") for output in outputs]
-    return [sys.executable, "-c", TRAIN_AND_LOAD, json.dumps([runs, paths])]
-
-
-def trained_and_loaded(stdout: str, runs: list[list[str]]):
-    """The summary train.py printed for each run, and the trainable weights of each
-    model loaded, from the output of ``train_and_load_command``."""
-    import numpy as np
-
-    *summaries, loaded = stdout.strip().splitlines()
-    assert len(summaries) == len(runs), stdout
-    return [json.loads(summary) for summary in summaries], [
-        [np.asarray(w) for w in weights] for weights in json.loads(loaded)
+    return [
+        sys.executable,
+        "-c",
+        TRAIN_AND_LOAD,
+        json.dumps([runs, paths, pytest_args]),
     ]
 
 
-def train_and_load(project: Path, runs: list[list[str]], *outputs: Path):
-    """Run train.py with each of ``runs``, then load each ``output/model.keras``, all
-    in one process (see TRAIN_AND_LOAD)."""
-    command = train_and_load_command(runs, *outputs)
+def trained_and_loaded(stdout: str, runs: list[list[str]]):
+    """From the output of ``train_and_load_command``: the summary train.py printed for
+    each run, the trainable weights of each model loaded, and what pytest printed."""
+    import numpy as np
+
+    before, loaded, tests = re.split(r"^LOADED (.*)$", stdout, flags=re.MULTILINE)
+    summaries = before.strip().splitlines()
+    assert len(summaries) == len(runs), stdout
+    return (
+        [json.loads(summary) for summary in summaries],
+        [[np.asarray(w) for w in weights] for weights in json.loads(loaded)],
+        tests,
+    )
+
+
+def train_and_load(project: Path, runs: list[list[str]], *outputs: Path, **pytest):
+    """Run train.py with each of ``runs``, then load each ``output/model.keras``, then
+    run pytest with ``pytest_args`` if given, all in one process (see TRAIN_AND_LOAD).
+    """
+    command = train_and_load_command(runs, *outputs, **pytest)
     out = run(*command, cwd=project, env=project_env(project))
     return trained_and_loaded(out.stdout, runs)
 
@@ -286,15 +280,57 @@ def max_diff(one, other) -> float:
     return max(float(np.abs(a - b).max()) for a, b in zip(one, other, strict=True))
 
 
+MIRRORED = ["--strategy", "mirrored", "--cpu-devices", "2"]
+
+
+def mirrored_vs_one_device(model: str, weights) -> None:
+    diff = max_diff(*weights)
+    print(f"MEASURED mirrored vs one device, {model}: {diff:.3g}")
+    # Measured 7.5e-9 to 4.5e-8 (float32 sums in another order); 1e-6 leaves room.
+    assert diff <= 1e-6
+
+
+@pytest.mark.slow
+def test_new_inside_the_project_registers_the_model_and_its_test_passes(
+    project, tmp_path
+):
+    """The model `kscaffold new` added inside the project (Deep: sequential with
+    --accumulate 2) trains with train.py mirrored over 2 CPUs as on one device; then
+    its test and train.py's smoke test, which finds it in the registry, pass; all in
+    one process. TensorFlow refuses a second MirroredStrategy's collectives in a
+    process (its instance keys start over: "Shape mismatch in the collective instance
+    101"), so each mirrored check has a process of its own, shared with other work."""
+    pytest.importorskip("keras")
+    assert (project / "demo" / "models" / "deep.py").is_file()
+    assert (project / "tests" / "test_deep.py").is_file()
+    two, one = tmp_path / "two", tmp_path / "one"
+    runs = [train_args("Deep", two, *MIRRORED), train_args("Deep", one)]
+    pytest_args = ["-q", "-p", "no:cacheprovider", "-rA"]  # -rA: a line per test
+    pytest_args += ["tests/test_deep.py", "tests/test_train.py"]
+    summaries, weights, tests = train_and_load(
+        project, runs, two, one, pytest_args=pytest_args
+    )
+    assert [s["replicas"] for s in summaries] == [2, 1]
+    mirrored_vs_one_device("Deep", weights)
+    # test_deep.py: 2 tests; test_train.py: one per model the registry lists.
+    assert "5 passed" in tests and tests.rstrip().endswith("PYTEST 0"), tests
+    trained = re.findall(
+        r"PASSED tests/test_train.py::test_train_writes_a_model_that_loads\[(\w+)\]",
+        tests,
+    )
+    assert trained == ["Deep", "Gate", "Regressor"], tests
+
+
 @pytest.mark.slow
 def test_mirrored_matches_one_device_and_train_reads_npz_and_csv(project, tmp_path):
-    """The same models mirrored over 2 CPUs and on one device; and data read from
-    files. Two processes: TensorFlow refuses a second MirroredStrategy's collectives
-    in one process (its instance keys start over: "Shape mismatch in the collective
-    instance 101"), so each mirrored run has its own, with the other runs beside it."""
+    """Gate (conditional) mirrored over 2 CPUs and on one device; then data read from
+    files, in the same process."""
     pytest.importorskip("keras")
     import numpy as np
 
+    two, one = tmp_path / "two", tmp_path / "one"
+    runs = [train_args("Gate", two, *MIRRORED), train_args("Gate", one)]
+    outputs = [two, one]
     rng = np.random.default_rng(0)
     x = rng.normal(size=(128, 3)).astype("float32")
     y = x @ np.array([1.0, -2.0, 0.5], dtype="float32")
@@ -303,34 +339,21 @@ def test_mirrored_matches_one_device_and_train_reads_npz_and_csv(project, tmp_pa
     header = "a,b,c,gate,target"
     rows = np.column_stack([x, condition, y])
     np.savetxt(tmp_path / "data.csv", rows, delimiter=",", header=header, comments="")
-    from_files = []
     for model, data, extra in [
         ("Regressor", "data.npz", []),
         ("Gate", "data.npz", []),
         ("Regressor", "data.csv", ["--target", "target", "--condition", "gate"]),
         ("Gate", "data.csv", ["--target", "target", "--condition", "gate"]),
     ]:
-        output = tmp_path / f"{model}-{data}"
-        args = train_args(model, output, "--data", str(tmp_path / data), *extra)
-        from_files.append((args, output))
-
-    mirrored = ["--strategy", "mirrored", "--cpu-devices", "2"]
-    # Gate: conditional; Deep: sequential with --accumulate 2.
-    for model, others in [("Gate", from_files), ("Deep", [])]:
-        two, one = tmp_path / f"{model}-two", tmp_path / f"{model}-one"
-        runs = [train_args(model, two, *mirrored), train_args(model, one)]
-        runs += [args for args, _ in others]
-        outputs = [two, one] + [output for _, output in others]
-        summaries, weights = train_and_load(project, runs, *outputs)
-        assert [s["replicas"] for s in summaries] == [2] + [1] * (len(runs) - 1)
-        diff = max_diff(weights[0], weights[1])
-        print(f"MEASURED mirrored vs one device, {model}: {diff:.3g}")
-        # Measured 7.5e-9 to 4.5e-8 (float32 sums in another order); 1e-6 leaves room.
-        assert diff <= 1e-6
-        if others:
-            # Each model was built for the file's 3 features (the first kernel's
-            # input size).
-            assert [w[0].shape[0] for w in weights[2:]] == [3, 3, 3, 3]
+        outputs.append(tmp_path / f"{model}-{data}")
+        runs.append(
+            train_args(model, outputs[-1], "--data", str(tmp_path / data), *extra)
+        )
+    summaries, weights, _ = train_and_load(project, runs, *outputs)
+    assert [s["replicas"] for s in summaries] == [2, 1, 1, 1, 1, 1]
+    mirrored_vs_one_device("Gate", weights[:2])
+    # Each model was built for the file's 3 features (the first kernel's input size).
+    assert [w[0].shape[0] for w in weights[2:]] == [3, 3, 3, 3]
 
 
 def free_port() -> int:
@@ -374,8 +397,8 @@ def test_two_workers_train_together_to_identical_weights(project, tmp_path):
     outputs = [w.communicate(timeout=600) for w in workers]
     for worker, (out, err) in zip(workers, outputs):
         assert worker.returncode == 0, err[-3000:]
-    [pair, single], (chief, one) = trained_and_loaded(outputs[0][0], plans[0][0])
-    [pair_again], [other] = trained_and_loaded(outputs[1][0], plans[1][0])
+    [pair, single], (chief, one), _ = trained_and_loaded(outputs[0][0], plans[0][0])
+    [pair_again], [other], _ = trained_and_loaded(outputs[1][0], plans[1][0])
     assert [pair["replicas"], pair_again["replicas"], single["replicas"]] == [2, 2, 1]
     assert all(np.array_equal(a, b) for a, b in zip(chief, other, strict=True))
     # ...and the pair took the same steps as one device with the same global batch.
