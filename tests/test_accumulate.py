@@ -4,7 +4,8 @@ What holds on every backend (N micro-batches equal one big batch in the default
 graph mode, nothing moves before the Nth, schedules count updates, Keras's own
 gradient_accumulation_steps does not, a part-filled window resumes after load_model)
 is in tests/backends/test_custom_steps.py. Here: TensorFlow's eager and XLA modes,
-the loss tracker, steps_per_execution, MirroredStrategy. See the printed values with -s.
+the loss tracker, steps_per_execution (MirroredStrategy: tests/test_distributed.py).
+See the printed values with -s.
 """
 
 import numpy as np
