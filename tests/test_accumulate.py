@@ -4,12 +4,9 @@ What holds on every backend (N micro-batches equal one big batch in the default
 graph mode, nothing moves before the Nth, schedules count updates, Keras's own
 gradient_accumulation_steps does not, a part-filled window resumes after load_model)
 is in tests/backends/test_custom_steps.py. Here: TensorFlow's eager and XLA modes,
-the loss tracker, steps_per_execution, MirroredStrategy. See the printed values with -s.
+the loss tracker, steps_per_execution (MirroredStrategy: tests/test_distributed.py).
+See the printed values with -s.
 """
-
-import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -25,7 +22,6 @@ from tests.accumulation import (
     max_diff,
     regressor_class,
 )
-from tests.conftest import ROOT
 
 B = 8  # micro-batch size
 Regressor = None  # the generated class, set by the fixture below
@@ -178,32 +174,3 @@ def test_steps_per_execution():
     diff = max_diff(acc, plain)
     print(f"\nsteps_per_execution=3: max|diff|={diff:.3e}")
     assert diff <= 2e-5 and int(acc.optimizer.iterations.numpy()) == 2
-
-
-@pytest.mark.slow
-def test_mirrored_strategy_matches_single_device_big_batch():
-    """Two logical CPUs in a fresh process (devices must be set before TF starts)."""
-    run = subprocess.run(  # noqa: PLW1510 (the return code is asserted below)
-        [
-            sys.executable,
-            str(ROOT / "tests" / "distributed" / "accumulate_mirrored.py"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=900,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    results = json.loads(run.stdout.strip().splitlines()[-1])
-    print("\n" + "\n".join(map(str, results)))
-    assert len(results) == 5
-    for r in results:
-        assert r["replicas"] == 2 and r["iterations"] == 2
-        # Same tolerances as one device: SGD 1e-6, Adam 2e-5 (measured 3e-8 / 6e-8).
-        assert r["weight_diff"] <= (1e-6 if r["optimizer"] == "sgd" else 2e-5)
-        assert r["replica_spread"] == 0.0
-        assert r["loss"] > 0
-        # History and evaluate as on one device (measured <= 4.8e-7 on the loss).
-        assert (
-            r["loss_diff"] <= 1e-6 and r["mae_diff"] <= 1e-6 and r["eval_diff"] <= 1e-5
-        )

@@ -1,16 +1,13 @@
 """The generated `conditional` kind: every condition form, every execution mode, fit, save/load.
 
 Each comparison prints "MEASURED <what>: <value> (tol <tol>)" (see it with -s).
+Under MirroredStrategy: tests/test_distributed.py.
 """
-
-import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, generate, load_module
+from tests.conftest import generate, load_module
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
@@ -224,8 +221,13 @@ def fit_model(jit_compile, cond_dtype=bool, dropout=0.0, epochs=8):
     return model, history.history, (x, cond, y)
 
 
-@pytest.mark.parametrize("jit_compile", [False, True])
-@pytest.mark.parametrize("cond_dtype", [bool, "float32"])
+# bool and float conditions through fit, and fit compiled by XLA with a float one
+# (call() casts it to a bool mask, as it does a bool one: the bool mask under XLA is
+# compiled either way; test_per_example_condition runs every condition under XLA).
+@pytest.mark.parametrize(
+    ("jit_compile", "cond_dtype"),
+    [(False, bool), (False, "float32"), (True, "float32")],
+)
 def test_fit_learns_condition_dependent_labels(jit_compile, cond_dtype):
     model, hist, (x, cond, y) = fit_model(jit_compile, cond_dtype)
     assert model.jit_compile is jit_compile
@@ -271,36 +273,3 @@ def test_save_load_after_fit(tmp_path):
 def test_save_load_after_build(tmp_path, units, data):
     model = make_model(units=units, name="my_conditional")
     assert_round_trip(model, tmp_path / "built.keras", data, MASK)
-
-
-# 6. MirroredStrategy over two logical CPUs, in a fresh process --------------
-@pytest.mark.slow
-def test_mirrored_strategy_fits_float_conditions_and_still_rejects_bool_ones():
-    """Float conditions fit as on one device. Why the generated call() casts conditions
-    itself: bool inputs break fit under MirroredStrategy (one process runs both: it
-    starts TensorFlow once). If bool starts working, Keras fixed it and the docstring
-    can say so.
-    """
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "tests" / "distributed" / "conditional_mirrored.py"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"MEASURED mirrored: {result}")
-    assert result["replicas"] == 2
-    assert result["loss"][-1] < 0.3 * result["loss"][0]
-    assert result["accuracy"] > 0.95
-    assert result["route_diff"] <= TOL_SAME_GRAPH
-    # Same data, same start, one device: the same losses (measured equal to 4 places).
-    np.testing.assert_allclose(result["loss"], result["single_loss"], atol=2e-3)
-    error = result["bool_error"]
-    assert error is not None, "bool conditions now fit under MirroredStrategy"
-    assert "AddN" in error and "of bool is not in the list" in error, error

@@ -30,11 +30,19 @@ SHAPES = {
     "deep_dropout": {"units": "32,16", "dropout": 0.2},
     "no_hidden": {"units": ""},
 }
+# Every shape with Keras's own step; the custom steps with the shape that tests them
+# most (two hidden layers, and dropout, which only acts if the step passes
+# training=True). The shape changes the layer stack that every step shares, and the
+# steps do not look at it. The generated tests of test_with_test.py train and
+# round-trip the custom steps with the default shape (Conditional1, Conditional2), the
+# train step with no hidden layer (Sequential1) and accumulation with two
+# (Sequential2); accumulation with no hidden layer is no longer trained on TensorFlow
+# (it was here: loss ratios 0.53-0.59, as Keras's own step).
 CASES = [
     (kind, mode, shape)
     for kind in ("sequential", "conditional")
-    for mode in MODES
-    for shape in SHAPES
+    for mode, shape in [("plain", shape) for shape in SHAPES]
+    + [(mode, "deep_dropout") for mode in ("train_step", "accumulate2")]
 ]
 
 
@@ -88,8 +96,8 @@ def test_generated_model_builds_trains_and_round_trips(tmp_path, kind, mode, sha
     losses = history["loss"]
     # The tutorial's bug: a custom step that never updates the tracker reads 0.0.
     assert all(np.isfinite(losses)) and min(losses) > 0
-    # Measured over 6 epochs: last/first loss 0.07-0.60 across these cases (0.60 for
-    # conditional, accumulate 2, no hidden layer); a model that does not learn stays near 1.
+    # Measured over 6 epochs: last/first loss 0.07-0.45 across these cases (0.45 for
+    # conditional, no hidden layer); a model that does not learn stays near 1.
     print(f"MEASURED loss ratio {kind}-{mode}-{shape}: {losses[-1] / losses[0]:.3f}")
     assert losses[-1] < 0.7 * losses[0], losses
     assert history["accuracy"][-1] > history["accuracy"][0]
