@@ -337,7 +337,7 @@ def test_with_test_goes_beside_the_model_or_into_tests(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "test_other.py").exists()
     inside = (tmp_path / "tests" / "test_other.py").read_text()
-    assert "from other import Other  # noqa: E402" in inside
+    assert "\nfrom other import Other\n" in inside
     assert (
         "sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))"
         in inside

@@ -56,7 +56,7 @@ def test_fuzzed_values(kinds, tmp_path, type_name):
     env = template_environment(workspace.sources, kind.name)
     template = kind.files[0].template
     name = BENIGN.get(type_name, "")
-    benign = render(env, template, kind_context(kind, "Net", {}))
+    benign = render(env, template, kind_context(kind, "Net", {}, "tensorflow"))
     expected = shape(benign, name)
     lines = benign.count("\n")
     rejected_into = tmp_path / "rejected"
@@ -74,7 +74,7 @@ def test_fuzzed_values(kinds, tmp_path, type_name):
     for index, raw in enumerate(raw_values(type_name, COUNT)):
         counts["values"] += 1
         try:
-            context = kind_context(kind, "Net", {"v": raw})
+            context = kind_context(kind, "Net", {"v": raw}, "tensorflow")
         except UsageError as exc:
             counts["rejected"] += 1
             if "\n" in str(exc) or (raw and repr(raw)[:20] not in str(exc)):
