@@ -65,10 +65,10 @@ def test_eject_then_check_passes(runner, tmp_path):
     result = runner.invoke(cli, ["templates", "check", str(team)])
     assert result.exit_code == 0, result.output
     rows = result.output.strip().splitlines()
-    assert rows[0].split() == ["kind", "class", "result", "reason"]
+    assert rows[0].split() == ["kind", "class", "backend", "result", "reason"]
     assert [row.split() for row in rows[1:]] == [
-        ["conditional", "Checked", "ok"],
-        ["sequential", "Checked", "ok"],
+        ["conditional", "Checked", "tensorflow", "ok"],
+        ["sequential", "Checked", "tensorflow", "ok"],
     ]
 
 
