@@ -1,7 +1,9 @@
 """Every kind x {plain, --train-step, --accumulate 2}: generated, imported, built, trained, saved, loaded.
 
 Real TensorFlow throughout. Parameter counts are computed here by hand from the
-layer widths, independently of the generated code.
+layer widths, independently of the generated code. That --train-step takes Keras's own
+step (sample weights, regularisation, metrics, evaluate) is proven on every backend,
+TensorFlow included, by tests/backends/test_custom_steps.py.
 """
 
 from __future__ import annotations
@@ -148,45 +150,3 @@ def test_config_records_the_values_passed_not_the_defaults(tmp_path):
     }
     clone = Net.from_config(config)
     assert clone.get_config() == config
-
-
-def test_custom_step_matches_keras_own_step_with_sample_weights(tmp_path):
-    """The generated train_step takes the same SGD step as Keras's built-in one."""
-    Custom = load_module(
-        generate(tmp_path / "a", "sequential", "Custom", train_step=True)
-    ).Custom
-    Plain = load_module(generate(tmp_path / "b", "sequential", "Plain")).Plain
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(64, FEATURES)).astype("float32")
-    y = rng.normal(size=(64, 1)).astype("float32")
-    weights = rng.random(64).astype("float32") * (rng.random(64) < 0.5)
-
-    def trained(cls, sample_weight):
-        model = cls(units=(6,), outputs=1, output_activation="linear")
-        model.build((None, FEATURES))
-        model.set_weights(start)
-        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
-        history = model.fit(
-            x,
-            y,
-            sample_weight=sample_weight,
-            batch_size=16,
-            epochs=2,
-            verbose=0,
-            shuffle=False,
-        ).history
-        return [v.numpy() for v in model.trainable_weights], history
-
-    keras.utils.set_random_seed(3)
-    reference = Plain(units=(6,), outputs=1, output_activation="linear")
-    reference.build((None, FEATURES))
-    start = reference.get_weights()
-    custom, custom_history = trained(Custom, weights)
-    plain, plain_history = trained(Plain, weights)
-    unweighted, _ = trained(Custom, None)
-    for c, p in zip(custom, plain):
-        # Same float32 ops in the same order: measured max difference 0.
-        np.testing.assert_allclose(c, p, atol=1e-6)
-    for key in ("loss", "mae"):
-        np.testing.assert_allclose(custom_history[key], plain_history[key], rtol=1e-6)
-    assert max(np.abs(c - u).max() for c, u in zip(custom, unweighted)) > 1e-3
