@@ -40,9 +40,9 @@ COMBINATIONS = {
     "conditional": [{}, {"train_step": True}, {"accumulate": 2}],
     # The test file changes with --stateful, --accumulate and the shapes. Left out, as
     # their test files are Recurrent0's and Recurrent1's: a GRU with Keras's own step
-    # and a stateful GRU, which test_recurrent.py trains and round-trips ("gru 2 layers
-    # dropout", "gru stateful train_step 2 layers"; the console script checks one,
-    # examples/forecaster.py).
+    # (test_recurrent.py trains and round-trips one, "gru 2 layers dropout") and a
+    # stateful GRU (tests/backends/test_recurrent_backends.py takes one through fit,
+    # state resets and save/load; the console script checks examples/forecaster.py).
     "recurrent": [
         {},
         {"stateful": True},
