@@ -20,22 +20,30 @@ def default_backend(environ: Mapping[str, str] = os.environ) -> str:
     writable), else TensorFlow. A config file that cannot be read or is not a JSON
     object with a ``backend`` string counts as absent.
     """
+    return _keras_choice(environ)[0]
+
+
+def _keras_choice(environ: Mapping[str, str]) -> tuple[str, str]:
+    """Keras's own choice of backend and what made it, for messages."""
     chosen = environ.get("KERAS_BACKEND", "").strip()
     if chosen:
-        return chosen
+        return chosen, "KERAS_BACKEND"
     home = environ.get("KERAS_HOME")
     if not home:
         base = os.path.expanduser("~")
         if not os.access(base, os.W_OK):
             base = "/tmp"
         home = os.path.join(base, ".keras")
+    config_file = os.path.join(home, "keras.json")
     try:
-        with open(os.path.join(home, "keras.json"), encoding="utf-8") as handle:
+        with open(config_file, encoding="utf-8") as handle:
             config = json.load(handle)
     except (OSError, ValueError):
-        return DEFAULT
+        return DEFAULT, "the default"
     backend = config.get("backend") if isinstance(config, dict) else None
-    return backend.strip() if isinstance(backend, str) and backend.strip() else DEFAULT
+    if isinstance(backend, str) and backend.strip():
+        return backend.strip(), f"{config_file!r}: backend"
+    return DEFAULT, "the default"
 
 
 # The backends kscaffold writes for, in the order help lists them.
@@ -79,9 +87,5 @@ def choose_backend(
     from_project = project_backend(start)
     if from_project is not None:
         return from_project
-    chosen = default_backend(environ)
-    if "KERAS_BACKEND" in environ and environ["KERAS_BACKEND"].strip():
-        where = "KERAS_BACKEND"
-    else:
-        where = "the backend in keras.json"
+    chosen, where = _keras_choice(environ)
     return checked(chosen, where, " (or give --backend)")

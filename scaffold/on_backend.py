@@ -26,17 +26,27 @@ _GUARD = re.compile(
 )
 
 
-def file_backend(path: Path, text: str | None = None) -> str | None:
+def file_backend(
+    path: Path, text: str | None = None, manifests: dict | None = None
+) -> str | None:
     """The backend ``path`` is written for: its manifest record, else its backend
-    check; None for a file that runs on any backend (and unknown files)."""
+    check; None for a file that runs on any backend (and unknown files).
+    ``manifests`` keeps the manifests read, by root, across calls."""
     from scaffold.errors import ScaffoldError
     from scaffold.manifest import Manifest, find_root, relative_to
 
+    manifests = {} if manifests is None else manifests
     root = find_root(path.parent)
     if root is not None:
+        if root not in manifests:
+            try:
+                manifests[root] = Manifest.load(root)
+            except (ScaffoldError, ValueError):
+                manifests[root] = None
+        manifest = manifests[root]
         try:
-            entry = Manifest.load(root).entries.get(relative_to(root, path))
-        except (ScaffoldError, ValueError):
+            entry = manifest.entries.get(relative_to(root, path)) if manifest else None
+        except ValueError:
             entry = None
         if entry is not None:
             return entry.backend
@@ -103,8 +113,9 @@ def check_jobs(
 
     here = process_backend()
     groups: dict[str, list[tuple[Path, bool]]] = {}
+    manifests: dict = {}
     for path, models_only in jobs:
-        wanted = backend or file_backend(path) or here
+        wanted = backend or file_backend(path, manifests=manifests) or here
         groups.setdefault(wanted, []).append((path, models_only))
     results: dict[tuple[Path, bool], list] = {}
     for wanted, group in groups.items():

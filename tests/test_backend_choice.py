@@ -88,13 +88,28 @@ def test_the_backend_follows_option_project_environment_config(
             "[tool.kscaffold] backend 'mlx' is not a backend kscaffold writes for",
         ),
         ([], {}, "backend = 3", "[tool.kscaffold] backend must be a string, not 3"),
+        (
+            [],
+            {"KERAS_HOME": "{home}"},
+            None,
+            (
+                "'{home}/keras.json': backend 'numpy' is not a backend "
+                "kscaffold writes for: expected one of tensorflow, jax, torch "
+                "(or give --backend)"
+            ),
+        ),
     ],
 )
 def test_a_bad_backend_is_one_line_exit_2_nothing_written(
     runner, tmp_path, monkeypatch, args, env, pyproject, message
 ):
+    home = tmp_path.parent / f"{tmp_path.name}-keras"
+    home.mkdir()
+    (home / "keras.json").write_text('{"backend": "numpy"}')
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    message = message.format(home=home)
     for key, value in env.items():
-        monkeypatch.setenv(key, value)
+        monkeypatch.setenv(key, value.format(home=home))
     if pyproject:
         (tmp_path / "pyproject.toml").write_text(f"[tool.kscaffold]\n{pyproject}\n")
     before = tree(tmp_path)
