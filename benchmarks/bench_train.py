@@ -105,11 +105,11 @@ def worker(rounds: int, threads: int) -> None:
             # The first epoch compiles (TensorFlow graph, JAX jit) and warms caches.
             model.fit(x, y, batch_size=BATCH, shuffle=False, verbose=0)
             models[name] = model
-        # Enough epochs per timing that it takes about 0.3 CPU seconds (JAX runs an
+        # Enough epochs per timing that it takes about 1 CPU second (JAX runs an
         # epoch in a third of that).
         start = time.process_time()
         models["built-in fit"].fit(x, y, batch_size=BATCH, shuffle=False, verbose=0)
-        epochs = max(1, round(0.3 / (time.process_time() - start)))
+        epochs = max(1, round(1.0 / (time.process_time() - start)))
         seconds: dict[str, list[float]] = {name: [] for name in models}
         for _ in range(rounds):
             for name, model in models.items():

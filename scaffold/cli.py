@@ -441,13 +441,17 @@ def init(
 
 @templates.command("check")
 @click.argument("directory", type=click.Path(), callback=not_empty)
-def check_templates(directory: str) -> None:
-    """Render every kind in DIRECTORY with its defaults; import, build, train, save/load it."""
+@click.option("--backend", metavar="NAME", help=BACKEND_HELP)
+def check_templates(directory: str, backend: str | None) -> None:
+    """Render every kind in DIRECTORY with its defaults; import, build, train, save/load it.
+
+    The models are written for --backend and checked on it (in a child process when
+    it is not this process's)."""
     from scaffold.template_check import check_directory, report, warnings
 
     for line in warnings(Path(directory)):
         click.echo(line, err=True)
-    results = check_directory(Path(directory), reserved())  # imports keras
+    results = check_directory(Path(directory), reserved(), backend)  # imports keras
     click.echo(report(results), nl=False)
     failed = sum(not outcome.ok for _, outcome in results)
     if failed:

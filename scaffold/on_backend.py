@@ -69,8 +69,16 @@ def process_backend() -> str:
     return default_backend()
 
 
-def _child(backend: str, jobs: Sequence[tuple[str, bool]], spec: InputSpec) -> list:
-    """Check ``jobs`` ``[(path, models_only)]`` in a child process on ``backend``."""
+Job = tuple[Path, bool, InputSpec]  # a file, whether models only, how to feed them
+
+
+def _spec(value: list) -> InputSpec:
+    """An InputSpec back from JSON (its shape a list there)."""
+    return InputSpec(*(tuple(v) if isinstance(v, list) else v for v in value))
+
+
+def _child(backend: str, jobs: Sequence[Job]) -> list:
+    """Check ``jobs`` in a child process on ``backend``."""
     from scaffold.verify import Outcome
 
     package_parent = str(Path(__file__).resolve().parent.parent)
@@ -80,7 +88,10 @@ def _child(backend: str, jobs: Sequence[tuple[str, bool]], spec: InputSpec) -> l
     )
     with tempfile.TemporaryDirectory() as scratch:
         answer = Path(scratch) / "outcomes.json"
-        request = {"jobs": list(jobs), "spec": list(spec), "answer": str(answer)}
+        request = {
+            "jobs": [(str(path), only, list(spec)) for path, only, spec in jobs],
+            "answer": str(answer),
+        }
         done = subprocess.run(
             [sys.executable, "-m", "scaffold.on_backend", json.dumps(request)],
             capture_output=True,
@@ -94,58 +105,66 @@ def _child(backend: str, jobs: Sequence[tuple[str, bool]], spec: InputSpec) -> l
             lines = (done.stderr or done.stdout).strip().splitlines()
             why = lines[-1] if lines else f"exit status {done.returncode}"
             return [
-                Outcome(
-                    "-", "import", f"{backend} process failed: {why}", path, backend
-                )
-                for path, _ in jobs
+                [
+                    Outcome(
+                        "-",
+                        "import",
+                        f"{backend} process failed: {why}",
+                        str(path),
+                        backend,
+                    )
+                ]
+                for path, _, _ in jobs
             ]
-    return [Outcome(*row) for row in rows]
+    return [[Outcome(*row) for row in job] for job in rows]
 
 
-def check_jobs(
-    jobs: Sequence[tuple[Path, bool]],
-    spec: InputSpec,
-    backend: str | None = None,
-) -> list:
-    """Check each ``(path, models_only)`` on its file's backend (``backend`` when
-    given: the files were just written for it); outcomes in the order of ``jobs``."""
+def check_jobs(jobs: Sequence[Job], backend: str | None = None) -> list:
+    """The outcomes of :func:`check_each`, one list."""
+    return [outcome for found in check_each(jobs, backend) for outcome in found]
+
+
+def check_each(jobs: Sequence[Job], backend: str | None = None) -> list[list]:
+    """Check each ``(path, models_only, spec)`` on its file's backend (``backend``
+    when given: the files were just written for it): a list of outcomes per job, in
+    the order of ``jobs``, from one child process per backend other than this
+    process's."""
     from scaffold.verify import check_file
 
     here = process_backend()
-    groups: dict[str, list[tuple[Path, bool]]] = {}
+    groups: dict[str, list[int]] = {}
     manifests: dict = {}
-    for path, models_only in jobs:
+    for index, (path, _, _) in enumerate(jobs):
         wanted = backend or file_backend(path, manifests=manifests) or here
-        groups.setdefault(wanted, []).append((path, models_only))
-    results: dict[tuple[Path, bool], list] = {}
-    for wanted, group in groups.items():
+        groups.setdefault(wanted, []).append(index)
+    results: dict[int, list] = {}
+    for wanted, indices in groups.items():
         if wanted == here:
             if "keras" not in sys.modules:
                 os.environ["KERAS_BACKEND"] = wanted
                 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            for path, models_only in group:
-                results[(path, models_only)] = check_file(
-                    path, spec, models_only=models_only
-                )
+            for index in indices:
+                path, models_only, spec = jobs[index]
+                results[index] = check_file(path, spec, models_only=models_only)
         else:
-            outcomes = _child(wanted, [(str(p), m) for p, m in group], spec)
-            for path, models_only in group:
-                results[(path, models_only)] = [
-                    o for o in outcomes if o.file == str(path)
-                ]
-    return [outcome for job in jobs for outcome in results[job]]
+            outcomes = _child(wanted, [jobs[index] for index in indices])
+            results.update(zip(indices, outcomes))
+    return [results[index] for index in range(len(jobs))]
 
 
 def main(argv: Sequence[str]) -> None:
-    """The child: check the request's files here, write the outcomes as JSON."""
+    """The child: check the request's files here, write the outcomes as JSON, a list
+    of rows per job."""
     from scaffold.verify import check_file
 
     request = json.loads(argv[0])
-    spec = InputSpec(*(tuple(v) if isinstance(v, list) else v for v in request["spec"]))
-    rows = []
-    for path, models_only in request["jobs"]:
-        outcomes = check_file(Path(path), spec, models_only=models_only)
-        rows += [dataclasses.astuple(o) for o in outcomes]
+    rows = [
+        [
+            dataclasses.astuple(o)
+            for o in check_file(Path(path), _spec(spec), models_only=models_only)
+        ]
+        for path, models_only, spec in request["jobs"]
+    ]
     Path(request["answer"]).write_text(json.dumps(rows), encoding="utf-8")
 
 

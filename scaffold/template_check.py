@@ -15,7 +15,7 @@ from scaffold.backend import choose_backend
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.generate import render_files
 from scaffold.kinds import Catalog, Reserved
-from scaffold.on_backend import check_jobs
+from scaffold.on_backend import check_each
 from scaffold.sources import Source, search_path
 from scaffold.verify import Outcome
 from scaffold.verify import report as verify_report
@@ -96,7 +96,8 @@ def check_directory(
     )
     if not kinds:
         raise UsageError(f"{str(directory)!r} holds no kind and overrides none")
-    results = []
+    results: list[tuple[str, Outcome | None]] = []  # None: the next job's outcomes
+    jobs = []
     with tempfile.TemporaryDirectory() as scratch:
         for name in kinds:
             destination = Path(scratch) / name
@@ -116,29 +117,36 @@ def check_directory(
             for relative, text in files:
                 if not relative.endswith(".py"):
                     continue
-                try:
-                    ast.parse(text)
-                    if black.format_str(text, mode=black.Mode()) != text:
-                        results.append(
-                            (
-                                name,
-                                Outcome(
-                                    "-", "format", "not Black-stable", relative, backend
-                                ),
-                            )
-                        )
-                        continue
-                except (SyntaxError, black.InvalidInput) as exc:
+                problem = format_problem(text)
+                if problem:
                     results.append(
-                        (name, Outcome("-", "format", str(exc), relative, backend))
+                        (name, Outcome("-", "format", problem, relative, backend))
                     )
                     continue
                 path = destination / relative
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text)
-                for outcome in check_jobs([(path, False)], kind.check, backend):
-                    results.append((name, outcome))
-    return results
+                jobs.append((path, False, kind.check))
+                results.append((name, None))
+        # All at once: one child process checks every file when the backend is not
+        # this process's.
+        checked = iter(check_each(jobs, backend))
+    return [
+        (name, found)
+        for name, outcome in results
+        for found in ([outcome] if outcome is not None else next(checked))
+    ]
+
+
+def format_problem(text: str) -> str:
+    """Why ``text`` is not Black-stable Python, or ""."""
+    try:
+        ast.parse(text)
+        if black.format_str(text, mode=black.Mode()) != text:
+            return "not Black-stable"
+    except (SyntaxError, black.InvalidInput) as exc:
+        return str(exc)
+    return ""
 
 
 def report(results: list[tuple[str, Outcome]]) -> str:

@@ -391,12 +391,12 @@ def check_paths(paths: list[Path], spec: InputSpec = ANY_INPUT) -> list[Outcome]
     jobs = []
     for path in paths:
         if not path.is_dir():
-            jobs.append((path, False))
+            jobs.append((path, False, spec))
             continue
         for found in sorted(path.glob("*.py")):
             if not is_test_file(found):
-                jobs.append((found, True))
-    outcomes = check_jobs(jobs, spec)
+                jobs.append((found, True, spec))
+    outcomes = check_jobs(jobs)
     if not outcomes:
         raise UsageError(
             "Invalid value for PATH: no models or layers in "
@@ -417,9 +417,9 @@ def check_texts(
                 continue
             path = Path(scratch) / name
             path.write_text(text, encoding="utf-8")
-            jobs.append((path, False))
+            jobs.append((path, False, spec))
             names[str(path)] = name
-        outcomes = check_jobs(jobs, spec, backend or None)
+        outcomes = check_jobs(jobs, backend or None)
     return [dataclasses.replace(o, file=names.get(o.file, o.file)) for o in outcomes]
 
 
