@@ -9,13 +9,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 import pytest
 
 from scaffold.cli import cli
-from tests.conftest import ROOT
+from tests.conftest import run_ok, run_pytest
 
 pytest.importorskip("keras")
 pytestmark = pytest.mark.slow  # child processes that import JAX and PyTorch
@@ -105,24 +104,11 @@ def test_a_generated_test_runs_on_its_models_backend(tmp_path):
     KERAS_BACKEND set, sets it and passes."""
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     env["KERAS_HOME"] = str(tmp_path / "keras_home")  # no keras.json: TensorFlow
-    made = subprocess.run(
-        [sys.executable, "-m", "scaffold", "new", "sequential", "Stepper"]
-        + ["--units", "8", "--train-step", "--backend", "torch", "--with-test"]
-        + ["-o", str(tmp_path)],
+    run_ok(
+        sys.executable,
+        *("-m", "scaffold", "new", "sequential", "Stepper", "--units", "8"),
+        *("--train-step", "--backend", "torch", "--with-test", "-o", str(tmp_path)),
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
     )
-    assert made.returncode == 0, made.stderr
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-        + [str(tmp_path / "test_stepper.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run = run_pytest(str(tmp_path / "test_stepper.py"), cwd=tmp_path, env=env)
     assert " passed" in run.stdout
