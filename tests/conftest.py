@@ -20,6 +20,8 @@ from scaffold.generate import new
 from scaffold.verify import import_file
 
 ROOT = Path(__file__).resolve().parent.parent
+# On PYTHONPATH: a process without TensorFlow (see its sitecustomize.py).
+WITHOUT_TENSORFLOW = ROOT / "tests" / "without_tensorflow"
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from scaffold.cli import cli
-from tests.conftest import ROOT, run_ok
+from tests.conftest import ROOT, WITHOUT_TENSORFLOW, run_ok
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,9 @@ def project(tmp_path_factory):
 
 
 def project_env(project: Path, **extra: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(project), **extra}
+    """The project importable, and no TensorFlow, as on a JAX machine."""
+    path = os.pathsep.join([str(project), str(WITHOUT_TENSORFLOW)])
+    env = {**os.environ, "PYTHONPATH": path, **extra}
     for name in ("KERAS_BACKEND", "KSCAFFOLD_TEMPLATES", "XLA_FLAGS"):
         env.pop(name, None)
     return env

@@ -16,8 +16,8 @@ import pytest
 
 from scaffold.cli import cli
 from scaffold.manifest import base_path
+from tests.conftest import WITHOUT_TENSORFLOW, tree
 from tests.conftest import run_ok as run
-from tests.conftest import tree
 
 MODELS = [
     "--model", "sequential:Regressor", "--model", "conditional:Gate",
@@ -645,9 +645,9 @@ def test_the_project_follows_its_backend(runner, tmp_path, backend, needs):
 # Runs a project's own tests, then train.py with the arguments given (which must
 # refuse), in one process where TensorFlow cannot be imported and KERAS_BACKEND is
 # unset: the project makes its backend Keras's default itself.
-WITHOUT_TENSORFLOW = """
+TESTS_THEN_TRAIN = """
 import sys
-sys.modules["tensorflow"] = None  # as on a machine without TensorFlow
+assert sys.modules["tensorflow"] is None  # tests/without_tensorflow is in effect
 import pytest
 # test_train.py on its own first: it imports keras before any model's test does.
 quiet = ["-q", "-p", "no:cacheprovider"]
@@ -688,8 +688,9 @@ def test_a_project_for_another_backend_passes_its_tests_without_tensorflow(
     assert f"written for the {backend} backend" in classifier
     env = project_env(project)
     env.pop("KERAS_BACKEND", None)
+    env["PYTHONPATH"] += os.pathsep + str(WITHOUT_TENSORFLOW)  # as on a JAX machine
     done = subprocess.run(
-        [sys.executable, "-c", WITHOUT_TENSORFLOW, *refused],
+        [sys.executable, "-c", TESTS_THEN_TRAIN, *refused],
         cwd=project,
         env=env,
         capture_output=True,

@@ -62,14 +62,19 @@ def test_eject_then_check_passes(runner, tmp_path):
         assert (
             runner.invoke(cli, ["templates", "eject", kind, str(team)]).exit_code == 0
         )
-    result = runner.invoke(cli, ["templates", "check", str(team)])
+    # Written for JAX and checked there, in one JAX process beside this TensorFlow one.
+    result = runner.invoke(cli, ["templates", "check", str(team), "--backend", "jax"])
     assert result.exit_code == 0, result.output
     rows = result.output.strip().splitlines()
     assert rows[0].split() == ["kind", "class", "backend", "result", "reason"]
     assert [row.split() for row in rows[1:]] == [
-        ["conditional", "Checked", "tensorflow", "ok"],
-        ["sequential", "Checked", "tensorflow", "ok"],
+        ["conditional", "Checked", "jax", "ok"],
+        ["sequential", "Checked", "jax", "ok"],
     ]
+    bad = runner.invoke(cli, ["templates", "check", str(team), "--backend", "numpy"])
+    assert bad.exit_code == 2, bad.output
+    [line] = bad.output.strip().splitlines()
+    assert "--backend 'numpy' is not a backend kscaffold writes for" in line, line
 
 
 def test_broken_kinds_fail_at_the_stage_that_breaks(runner, tmp_path):

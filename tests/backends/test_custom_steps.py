@@ -306,3 +306,21 @@ def test_other_kinds_train(tmp_path, kind, values, shape):
     assert any(not np.array_equal(a, b) for a, b in zip(before, weights_of(model)))
     # 4 batches: 4 updates, or 2 when every 2 are accumulated.
     assert int(numpy(model.optimizer.iterations)) == 4 // values.get("accumulate", 1)
+
+
+@pytest.mark.parametrize("kind", ["sequential", "recurrent"])
+def test_an_accumulating_model_fits_without_being_built_first(tmp_path, kind):
+    """fit() may build the model while it traces a step (JAX: in a stateless scope):
+    the accumulators must be created there too, as the generated tests do it."""
+
+    shape = (5,) if kind == "sequential" else (3, 1)
+    cls = load_module(generate(tmp_path, kind, "Lazy", units="4", accumulate=2)).Lazy
+    model = cls()
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, *shape)).astype("float32")
+    # The defaults: 10 outputs (sequential); 3 steps of 1 feature (recurrent).
+    y = rng.normal(size=(16, 10) if kind == "sequential" else (16, 3, 1))
+    assert not model.built
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert int(model.optimizer.iterations) == 2  # 4 batches, one update per 2
