@@ -97,3 +97,28 @@ def tree(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, start the tests marked slow first, spread over the workers.
+
+    They are a process each and take up to ~90 s, nearly 60% of the suite's CPU time.
+    xdist's work-stealing scheduler first hands each worker a contiguous share of the
+    collection (``len(left) // workers_left`` each, in order), then balances by taking
+    the ends of queues; so the slow tests go to the heads of those shares, and every
+    worker ends on short tests that can be stolen.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers < 2:
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    rest = [item for item in items if not item.get_closest_marker("slow")]
+    ordered, left = [], len(items)
+    for worker in range(workers):
+        share = left // (workers - worker)
+        left -= share
+        head = slow[worker::workers]
+        fill = max(0, share - len(head))
+        ordered += head + rest[:fill]
+        rest = rest[fill:]
+    items[:] = ordered + rest
