@@ -26,16 +26,13 @@ _GUARD = re.compile(
 )
 
 
-def file_backend(
-    path: Path, text: str | None = None, manifests: dict | None = None
-) -> str | None:
+def file_backend(path: Path, manifests: dict) -> str | None:
     """The backend ``path`` is written for: its manifest record, else its backend
     check; None for a file that runs on any backend (and unknown files).
     ``manifests`` keeps the manifests read, by root, across calls."""
     from scaffold.errors import ScaffoldError
     from scaffold.manifest import Manifest, find_root, relative_to
 
-    manifests = {} if manifests is None else manifests
     root = find_root(path.parent)
     if root is not None:
         if root not in manifests:
@@ -50,11 +47,10 @@ def file_backend(
             entry = None
         if entry is not None:
             return entry.backend
-    if text is None:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
     found = _GUARD.search(text)
     return found.group(1) if found else None
 
@@ -119,11 +115,6 @@ def _child(backend: str, jobs: Sequence[Job]) -> list:
     return [[Outcome(*row) for row in job] for job in rows]
 
 
-def check_jobs(jobs: Sequence[Job], backend: str | None = None) -> list:
-    """The outcomes of :func:`check_each`, one list."""
-    return [outcome for found in check_each(jobs, backend) for outcome in found]
-
-
 def check_each(jobs: Sequence[Job], backend: str | None = None) -> list[list]:
     """Check each ``(path, models_only, spec)`` on its file's backend (``backend``
     when given: the files were just written for it): a list of outcomes per job, in
@@ -135,7 +126,7 @@ def check_each(jobs: Sequence[Job], backend: str | None = None) -> list[list]:
     groups: dict[str, list[int]] = {}
     manifests: dict = {}
     for index, (path, _, _) in enumerate(jobs):
-        wanted = backend or file_backend(path, manifests=manifests) or here
+        wanted = backend or file_backend(path, manifests) or here
         groups.setdefault(wanted, []).append(index)
     results: dict[int, list] = {}
     for wanted, indices in groups.items():

@@ -37,7 +37,7 @@ from typing import Any
 
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.kinds import InputSpec
-from scaffold.on_backend import check_jobs
+from scaffold.on_backend import check_each, process_backend
 
 FEATURES = 8  # examples of a model that does not say its width
 TIMESTEPS = 16  # sequence length for recurrent models
@@ -347,8 +347,6 @@ def check_file(
     """
     if importlib.util.find_spec("keras") is None:
         _keras()  # says what to install
-    from scaffold.on_backend import process_backend
-
     backend = process_backend()
     try:
         module = import_file(path)
@@ -396,7 +394,7 @@ def check_paths(paths: list[Path], spec: InputSpec = ANY_INPUT) -> list[Outcome]
         for found in sorted(path.glob("*.py")):
             if not is_test_file(found):
                 jobs.append((found, True, spec))
-    outcomes = check_jobs(jobs)
+    outcomes = [outcome for found in check_each(jobs) for outcome in found]
     if not outcomes:
         raise UsageError(
             "Invalid value for PATH: no models or layers in "
@@ -411,16 +409,20 @@ def check_texts(
     """Check rendered Python files ``[(file name, text)]``, written for ``backend``,
     from a scratch folder."""
     with tempfile.TemporaryDirectory() as scratch:
-        jobs, names = [], {}
+        names, jobs = [], []
         for name, text in files:
             if not name.endswith(".py"):
                 continue
             path = Path(scratch) / name
             path.write_text(text, encoding="utf-8")
+            names.append(name)
             jobs.append((path, False, spec))
-            names[str(path)] = name
-        outcomes = check_jobs(jobs, backend or None)
-    return [dataclasses.replace(o, file=names.get(o.file, o.file)) for o in outcomes]
+        checked = check_each(jobs, backend or None)
+    return [
+        dataclasses.replace(outcome, file=name)
+        for name, found in zip(names, checked)
+        for outcome in found
+    ]
 
 
 def _result(stage: str) -> str:
