@@ -51,6 +51,20 @@ def load_module(path: Path):
     return import_file(path)
 
 
+def project_env(project: Path, without_tensorflow: bool = False) -> dict:
+    """The environment a generated project runs in: its package importable, no user
+    templates. ``without_tensorflow``: as on a JAX or PyTorch machine, also no
+    TensorFlow, and no KERAS_BACKEND or XLA_FLAGS of the suite's (the project picks
+    its own backend and devices)."""
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    env.pop("KSCAFFOLD_TEMPLATES", None)
+    if without_tensorflow:
+        env["PYTHONPATH"] += os.pathsep + str(WITHOUT_TENSORFLOW)
+        env.pop("KERAS_BACKEND", None)
+        env.pop("XLA_FLAGS", None)
+    return env
+
+
 def run_ok(*command, **kwargs) -> subprocess.CompletedProcess:
     """Run a command; fail the test with the end of its output unless it succeeds."""
     done = subprocess.run(

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from scaffold.cli import cli
-from tests.conftest import ROOT, WITHOUT_TENSORFLOW, run_ok
+from tests.conftest import ROOT, project_env, run_ok
 
 pytestmark = pytest.mark.slow
 
@@ -53,15 +53,6 @@ def project(tmp_path_factory):
     deep = (path / "demo" / "models" / "deep.py").read_text()
     assert "import jax" in deep and "jax.lax.cond" in deep
     return path
-
-
-def project_env(project: Path, **extra: str) -> dict:
-    """The project importable, and no TensorFlow, as on a JAX machine."""
-    path = os.pathsep.join([str(project), str(WITHOUT_TENSORFLOW)])
-    env = {**os.environ, "PYTHONPATH": path, **extra}
-    for name in ("KERAS_BACKEND", "KSCAFFOLD_TEMPLATES", "XLA_FLAGS"):
-        env.pop(name, None)
-    return env
 
 
 def train_args(model: str, output: Path, *extra: str) -> list[str]:
@@ -99,7 +90,11 @@ def test_data_parallel_over_two_devices_matches_one_device(project, tmp_path):
             output = tmp_path / f"{model}-{len(strategy)}"
             runs.append(train_args(model, output, *strategy))
             paths.append(str(output / "model.keras"))
-    done = run_ok(*driver(project, runs, paths), cwd=project, env=project_env(project))
+    done = run_ok(
+        *driver(project, runs, paths),
+        cwd=project,
+        env=project_env(project, without_tensorflow=True),
+    )
     summaries, weights = results(done.stdout)
     assert [(s["model"], s["backend"], s["replicas"]) for s in summaries] == [
         (model, "jax", replicas) for replicas in (2, 1) for model in models
@@ -142,7 +137,7 @@ def test_two_processes_on_loopback_match_one_process(project, tmp_path):
                 subprocess.Popen(
                     driver(project, runs, paths),
                     cwd=project,
-                    env=project_env(project),
+                    env=project_env(project, without_tensorflow=True),
                     stdout=stdout,
                     stderr=stderr,
                 )

@@ -16,7 +16,7 @@ import pytest
 
 from scaffold.cli import cli
 from scaffold.manifest import base_path
-from tests.conftest import WITHOUT_TENSORFLOW, tree
+from tests.conftest import project_env, tree
 from tests.conftest import run_ok as run
 
 MODELS = [
@@ -174,12 +174,6 @@ def test_a_failure_while_rendering_leaves_nothing(runner, tmp_path):
 
 
 # --- the project works -----------------------------------------------------------------
-
-
-def project_env(project: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(project)}
-    env.pop("KSCAFFOLD_TEMPLATES", None)
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -686,9 +680,7 @@ def test_a_project_for_another_backend_passes_its_tests_without_tensorflow(
     assert init(runner, project, *args).exit_code == 0
     classifier = (project / "demo" / "models" / "classifier.py").read_text()
     assert f"written for the {backend} backend" in classifier
-    env = project_env(project)
-    env.pop("KERAS_BACKEND", None)
-    env["PYTHONPATH"] += os.pathsep + str(WITHOUT_TENSORFLOW)  # as on a JAX machine
+    env = project_env(project, without_tensorflow=True)
     done = subprocess.run(
         [sys.executable, "-c", TESTS_THEN_TRAIN, *refused],
         cwd=project,
